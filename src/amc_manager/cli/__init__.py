@@ -1,0 +1,3 @@
+"""The `amc` command line."""
+
+from __future__ import annotations

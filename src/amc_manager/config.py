@@ -1,0 +1,84 @@
+"""Settings read from the environment (and `.env`), built once at each entry point."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from amc_manager.errors import ConfigurationError
+
+DEFAULT_USER = "local@amc-manager"
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "amc-manager"
+
+
+class Settings(BaseSettings):
+    """Every `AMC_*` variable of contracts.md; only entry points build one and pass it down."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    amc_home: Path = Field(default_factory=default_home, validation_alias="AMC_HOME")
+    database_url: str | None = Field(None, validation_alias="AMC_DATABASE_URL")
+    use_real_api: bool = Field(False, validation_alias="AMC_USE_REAL_API")
+    api_base_url: str | None = Field(None, validation_alias="AMC_API_BASE_URL")
+    lwa_token_url: str | None = Field(None, validation_alias="AMC_LWA_TOKEN_URL")
+    lwa_auth_url: str | None = Field(None, validation_alias="AMC_LWA_AUTH_URL")
+    client_id: str | None = Field(None, validation_alias="AMAZON_CLIENT_ID")
+    client_secret: SecretStr | None = Field(None, validation_alias="AMAZON_CLIENT_SECRET")
+    fernet_key: SecretStr | None = Field(None, validation_alias="FERNET_KEY")
+    user: str = Field(DEFAULT_USER, validation_alias=AliasChoices("AMC_USER"))
+    time_scale: float = Field(1.0, gt=0, validation_alias="AMC_TIME_SCALE")
+    sandbox_config: Path | None = Field(None, validation_alias="AMC_SANDBOX_CONFIG")
+
+    @model_validator(mode="after")
+    def _real_mode_needs_credentials(self) -> Settings:
+        if self.use_real_api:
+            for name, value in (
+                ("AMAZON_CLIENT_ID", self.client_id),
+                ("AMAZON_CLIENT_SECRET", self.client_secret),
+                ("FERNET_KEY", self.fernet_key),
+            ):
+                if not value:
+                    raise ValueError(f"{name} is required when AMC_USE_REAL_API=true")
+        return self
+
+    @property
+    def sandbox_state_dir(self) -> Path:
+        return self.amc_home / "sandbox"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.amc_home / "results"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation failure into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        variable = _variable_for(field)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        where = f"{variable}: " if variable and variable not in message else ""
+        raise ConfigurationError(f"invalid setting {where}{message}") from None
+
+
+def _variable_for(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return field
+    alias = info.validation_alias
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field.upper()

@@ -1,0 +1,13 @@
+-- Reach and frequency: how many users saw each campaign how many times.
+WITH user_frequency AS (
+  SELECT campaign, user_id, COUNT(*) AS frequency
+  FROM dsp_impressions
+  GROUP BY campaign, user_id
+)
+SELECT
+  campaign,
+  CASE WHEN frequency >= 10 THEN '10+' ELSE CAST(frequency AS VARCHAR(3)) END AS frequency_bucket,
+  COUNT(DISTINCT user_id) AS users,
+  SUM(frequency) AS impressions
+FROM user_frequency
+GROUP BY 1, 2

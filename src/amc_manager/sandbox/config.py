@@ -1,0 +1,120 @@
+"""The sandbox's knobs: one validated object built from `--config` JSON and command-line flags."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
+DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
+DEFAULT_REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
+DEFAULT_SEED = 20240601
+
+
+class SandboxConfigError(ValueError):
+    """A sandbox configuration file or value is unusable."""
+
+
+class FaultConfig(BaseModel):
+    """Faults injected for tests; all off by default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    server_error_rate: float = Field(0.0, ge=0, le=1)
+    rate_limit_rate: float = Field(0.0, ge=0, le=1)
+    rate_limit_burst: int = Field(1, ge=1)
+    retry_after_seconds: float = Field(1.0, ge=0)
+    lost_create_rate: float = Field(0.0, ge=0, le=1)
+    drop_connection_rate: float = Field(0.0, ge=0, le=1)
+    expired_token_as_403: bool = False
+    message_shaped_errors: bool = False
+    latency_ms: float = Field(0.0, ge=0)
+    execution_failure_rate: float = Field(0.0, ge=0, le=1)
+    seed: int = 7
+
+
+class SandboxConfig(BaseModel):
+    """Everything `amc sandbox serve --config FILE.json` (or `AMC_SANDBOX_CONFIG`) may set.
+
+    Durations are simulated seconds; `time_scale` divides every one of them (execution time,
+    token lifetime, URL expiry, throttle period, Retry-After) so long AMC runs fit in a test.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = DEFAULT_SEED
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    refresh_token: str = DEFAULT_REFRESH_TOKEN
+    instances: int = Field(2, ge=1, le=50)
+    duration: str = "4"
+    time_scale: float = Field(1.0, gt=0)
+    token_lifetime_seconds: float = Field(3600.0, gt=0)
+    throttle_rate: float = Field(10.0, ge=0)
+    throttle_burst: int = Field(10, ge=1)
+    max_running_per_instance: int = Field(10, ge=1)
+    daily_adhoc_quota: int = Field(0, ge=0)
+    rows_per_file: int = Field(100_000, ge=1)
+    url_expiry_seconds: float = Field(600.0, gt=0)
+    unknown_execution_status: Literal[400, 404] = 400
+    unavailable_download_status: Literal[400, 404] = 400
+    late_compile_errors: bool = False
+    privacy_overlap_limit: int | None = Field(None, ge=1)
+    stats_enabled: bool = False
+    users: int = Field(60_000, ge=1_000)
+    dsp_impressions_per_day: int = Field(40_000, ge=100)
+    sponsored_ads_events_per_day: int = Field(30_000, ge=100)
+    faults: FaultConfig = Field(default_factory=FaultConfig)
+
+    @field_validator("duration")
+    @classmethod
+    def _check_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def duration_range(self) -> tuple[float, float]:
+        """Simulated execution duration bounds in seconds (a range draws per execution)."""
+        return parse_duration(self.duration)
+
+    def scaled(self, seconds: float) -> float:
+        """Real seconds for a simulated duration."""
+        return seconds / self.time_scale
+
+
+def parse_duration(value: str) -> tuple[float, float]:
+    """`"30"` or `"900-3600"` -> (low, high) seconds."""
+    parts = str(value).split("-")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise SandboxConfigError(
+            f"duration {value!r} is not SECONDS or MIN-MAX (e.g. 5 or 900-3600)"
+        ) from None
+    if len(numbers) not in (1, 2) or any(n < 0 for n in numbers) or numbers[0] > numbers[-1]:
+        raise SandboxConfigError(f"duration {value!r} is not SECONDS or MIN-MAX with MIN <= MAX")
+    return numbers[0], numbers[-1]
+
+
+def load_config(path: Path | None, **overrides: object) -> SandboxConfig:
+    """Read a JSON config file (if any) and apply command-line overrides that were given."""
+    data: dict[str, object] = {}
+    if path is not None:
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SandboxConfigError(f"cannot read sandbox config {path}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise SandboxConfigError(f"sandbox config {path} is not valid JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise SandboxConfigError(f"sandbox config {path} must be a JSON object")
+        data.update(loaded)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return SandboxConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise SandboxConfigError(f"sandbox config: {where}: {first['msg']}") from None

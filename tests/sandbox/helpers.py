@@ -1,0 +1,106 @@
+"""A raw-HTTP AMC caller for the sandbox tests: what any client would send, nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from amc_manager.sandbox.config import SandboxConfig
+from amc_manager.sandbox.service import Sandbox
+
+TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
+
+
+def window(days: int = 1, *, end_days_ago: int = 3) -> tuple[str, str]:
+    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    end -= timedelta(days=end_days_ago)
+    start = end - timedelta(days=days)
+    return start.strftime("%Y-%m-%dT%H:%M:%S"), end.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class Api:
+    """Authenticated AMC calls against one sandbox."""
+
+    def __init__(self, client: httpx.AsyncClient, sandbox: Sandbox) -> None:
+        self.client = client
+        self.sandbox = sandbox
+        self.config: SandboxConfig = sandbox.config
+        self.instance = sandbox.account.instances[0].instance_id
+        self.headers: dict[str, str] = {}
+
+    @property
+    def base(self) -> str:
+        return f"/amc/reporting/{self.instance}"
+
+    async def login(self) -> Api:
+        response = await self.client.post(
+            "/auth/o2/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": self.config.refresh_token,
+                "client_id": self.config.client_id,
+                "client_secret": self.config.client_secret,
+            },
+        )
+        assert response.status_code == 200, response.text
+        self.headers = {
+            "Authorization": f"Bearer {response.json()['access_token']}",
+            "Amazon-Advertising-API-ClientId": self.config.client_id,
+            "Amazon-Advertising-API-AdvertiserId": self.sandbox.account.account_id,
+            "Amazon-Advertising-API-MarketplaceId": self.sandbox.account.marketplace_id,
+        }
+        return self
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def create(self, sql: str, **fields: Any) -> httpx.Response:
+        body: dict[str, Any] = {"workflow": {"sqlQuery": sql}}
+        if "start" in fields or "end" not in fields:
+            start, end = fields.pop("start", None), fields.pop("end", None)
+            if start is None:
+                start, end = window()
+            body.update(timeWindowType="EXPLICIT", timeWindowStart=start, timeWindowEnd=end)
+        body.update(fields)
+        return await self.request("POST", f"{self.base}/workflowExecutions", json=body)
+
+    async def status(self, execution_id: str) -> dict[str, Any]:
+        response = await self.request("GET", f"{self.base}/workflowExecutions/{execution_id}")
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def wait(self, execution_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            body = await self.status(execution_id)
+            if body["status"] in TERMINAL:
+                return body
+            assert asyncio.get_running_loop().time() < deadline, body
+            await asyncio.sleep(0.05)
+
+    async def rows(self, execution_id: str) -> list[list[str]]:
+        """Download every result file and parse AMC's Spark-style CSV."""
+        response = await self.request(
+            "GET", f"{self.base}/workflowExecutions/{execution_id}/downloadUrls"
+        )
+        assert response.status_code == 200, response.text
+        rows: list[list[str]] = []
+        for index, url in enumerate(response.json()["downloadUrls"]):
+            text = (await self.client.get(url)).text
+            parsed = list(csv.reader(io.StringIO(text), escapechar="\\", doublequote=False))
+            rows.extend(parsed if index == 0 else parsed[1:])
+        return rows
+
+    async def run(self, sql: str, **fields: Any) -> tuple[dict[str, Any], list[list[str]]]:
+        created = await self.create(sql, **fields)
+        assert created.status_code == 200, created.text
+        final = await self.wait(created.json()["workflowExecutionId"])
+        assert final["status"] == "SUCCEEDED", final
+        return final, await self.rows(final["workflowExecutionId"])
