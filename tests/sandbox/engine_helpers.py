@@ -40,10 +40,10 @@ class FakeData:
 
     def __init__(self, **tables: Sequence[Mapping[str, Any]]) -> None:
         self.tables = {name: make_table(name, rows) for name, rows in tables.items()}
-        self.reads: list[str] = []
+        self.reads: list[tuple[str, datetime, datetime, datetime]] = []
 
     def window(self, table: str, start: datetime, end: datetime, *, now: datetime) -> pa.Table:
-        self.reads.append(table)
+        self.reads.append((table, start, end, now))
         if table in self.tables:
             return self.tables[table]
         return make_table(table, [])

@@ -16,7 +16,9 @@ from tests.sandbox.engine_helpers import FakeData, request, rows
 T0 = datetime(2024, 3, 1, 9)
 
 
-def impressions(campaign: str, postal: str | None, users: range, **extra: Any) -> list[dict[str, Any]]:
+def impressions(
+    campaign: str, postal: str | None, users: range, **extra: Any
+) -> list[dict[str, Any]]:
     return [
         {"campaign": campaign, "postal_code": postal, "user_id": f"u{u}", "__user_key": u,
          "impressions": 1, "impression_dt": T0, **extra}
@@ -28,15 +30,14 @@ def impressions(campaign: str, postal: str | None, users: range, **extra: Any) -
 def data() -> FakeData:
     return FakeData(
         dsp_impressions=[
-            *impressions("Big", "10001", range(0, 100)),  # exactly 100 users
+            *impressions("Big", "10001", range(100)),  # exactly 100 users
             *impressions("Small", "20002", range(100, 199)),  # 99 users
             *impressions("Small", "20002", range(100, 110)),  # repeat visits: still 99
             *impressions("Tiny", "30003", range(500, 501)),  # one user
         ],
         dsp_clicks=[
-            {"campaign": "Big", "user_id": f"u{u}", "__user_key": u, "clicks": 1,
-             "click_dt": T0}
-            for u in range(0, 150)
+            {"campaign": "Big", "user_id": f"u{u}", "__user_key": u, "clicks": 1, "click_dt": T0}
+            for u in range(150)
         ],  # fmt: skip
     )
 

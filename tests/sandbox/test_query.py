@@ -128,8 +128,7 @@ def test_array_parameters(data: FakeData) -> None:
     assert one(data, contains, parameters=params)["n"] == 2
     assert one(data, contains, parameters=params, values={"ids": '["2"]'})["n"] == 1
     member = (
-        "SELECT COUNT(*) AS n FROM dsp_impressions "
-        "WHERE campaign_id IN (CUSTOM_PARAMETER('ids'))"
+        "SELECT COUNT(*) AS n FROM dsp_impressions WHERE campaign_id IN (CUSTOM_PARAMETER('ids'))"
     )
     longs = [InputParameter("ids", "ARRAY<LONG>", [2])]
     assert one(data, member, parameters=longs)["n"] == 1
@@ -301,6 +300,18 @@ def test_joins(data: FakeData) -> None:
     assert non_equi["n"] == 2
 
 
+def test_union_distinct_and_scalar_subquery(data: FakeData) -> None:
+    result = rows(
+        data,
+        "SELECT campaign, (SELECT SUM(clicks) FROM dsp_clicks) AS clicks FROM dsp_impressions "
+        "GROUP BY 1 UNION SELECT campaign, 1 AS clicks FROM dsp_clicks GROUP BY 1",
+        privacy=open_privacy(),
+    )
+    assert sorted(result, key=str) == sorted(
+        [{"campaign": "Alpha", "clicks": 1}, {"campaign": "Beta", "clicks": 1}], key=str
+    )
+
+
 def test_distinct_and_subqueries(data: FakeData) -> None:
     result = rows(
         data,
@@ -314,7 +325,7 @@ def test_distinct_and_subqueries(data: FakeData) -> None:
 def test_only_referenced_tables_are_read(data: FakeData) -> None:
     data.reads.clear()
     rows(data, "SELECT COUNT(*) AS n FROM dsp_clicks")
-    assert data.reads == ["dsp_clicks"]
+    assert data.reads == [("dsp_clicks", WINDOW_START, WINDOW_END, NOW)]
 
 
 def test_compile_is_cheap_and_reports_tables() -> None:

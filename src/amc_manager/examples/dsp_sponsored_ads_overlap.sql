@@ -7,20 +7,19 @@ sa AS (
 ),
 joined AS (
   SELECT
-    CASE
-      WHEN dsp.user_id IS NOT NULL AND sa.user_id IS NOT NULL THEN 'both'
-      WHEN dsp.user_id IS NOT NULL THEN 'dsp only'
-      ELSE 'sponsored ads only'
-    END AS exposure,
     COALESCE(dsp.user_id, sa.user_id) AS user_id,
     COALESCE(dsp.dsp_impressions, 0) AS dsp_impressions,
     COALESCE(sa.sa_impressions, 0) AS sa_impressions
   FROM dsp FULL OUTER JOIN sa ON dsp.user_id = sa.user_id
 )
 SELECT
-  exposure,
+  CASE
+    WHEN dsp_impressions > 0 AND sa_impressions > 0 THEN 'both'
+    WHEN dsp_impressions > 0 THEN 'dsp only'
+    ELSE 'sponsored ads only'
+  END AS exposure,
   COUNT(DISTINCT user_id) AS users,
   SUM(dsp_impressions) AS dsp_impressions,
   SUM(sa_impressions) AS sponsored_ads_impressions
 FROM joined
-GROUP BY exposure
+GROUP BY 1

@@ -94,6 +94,7 @@ async def _authenticate(request: Request, *, advertiser: bool = True) -> None:
         headers.get("authorization"),
         headers.get("amazon-advertising-api-clientid"),
         sandbox.clock(),
+        sandbox.token_cache,
     )
     if advertiser and (
         headers.get("amazon-advertising-api-advertiserid") != sandbox.account.account_id

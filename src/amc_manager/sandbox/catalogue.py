@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 
 
-class ThresholdClass(str, Enum):
+class ThresholdClass(StrEnum):
     """AMC's aggregation-threshold classes (amc-api.md 6.4)."""
 
     NONE = "NONE"
@@ -191,7 +191,9 @@ _ATTRIBUTED_COLUMNS: tuple[Column, ...] = (
     Column("campaign_id", "LONG", L, "Campaign id"),
     Column("tracked_asin", "STRING", L, "ASIN the conversion is credited to"),
     Column("tracked_item", "STRING", L, "Item the conversion is credited to"),
-    Column("traffic_event_type", "STRING", L, "Traffic that earned the credit: impression or click"),
+    Column(
+        "traffic_event_type", "STRING", L, "Traffic that earned the credit: impression or click"
+    ),
     Column("conversion_event_category", "STRING", L, "Conversion category"),
     Column("conversion_event_subtype", "STRING", L, "Conversion subtype"),
     Column("new_to_brand", "BOOLEAN", L, "First purchase of the brand in a year"),

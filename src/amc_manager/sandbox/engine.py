@@ -129,6 +129,9 @@ def output_names(query: exp.Query) -> list[str]:
 
 
 _MISSING_FUNCTION = re.compile(r"Function with name (\w+) does not exist", re.IGNORECASE)
+_BAD_ARGUMENTS = re.compile(
+    r"No function matches the given name and argument types '(\w+)\((.*)\)'"
+)
 
 
 def compile_failure(workflow_id: str, failure: RuntimeFailure, plan: exp.Query) -> CompileError:
@@ -136,9 +139,21 @@ def compile_failure(workflow_id: str, failure: RuntimeFailure, plan: exp.Query) 
     missing = _MISSING_FUNCTION.search(failure.message)
     if missing:
         name = missing.group(1).upper()
-        call = next(
-            (c for c in plan.find_all(exp.Anonymous) if str(c.this).upper() == name),
-            None,
-        )
-        return invalid(workflow_id, f"No match found for function signature {name}", call)
+        message = f"No match found for function signature {name}"
+        return invalid(workflow_id, message, _find_call(plan, name))
+    arguments = _BAD_ARGUMENTS.search(failure.message)
+    if arguments:
+        name = arguments.group(1).upper()
+        types = ", ".join(f"<{t.strip()}>" for t in arguments.group(2).split(",") if t.strip())
+        message = f"Cannot apply '{name}' to arguments of type '{name}({types})'"
+        return invalid(workflow_id, message, _find_call(plan, name))
     return invalid(workflow_id, f"{failure.kind}: {failure.message}")
+
+
+def _find_call(plan: exp.Query, name: str) -> exp.Expr | None:
+    """The first call of function `name` in the query, to point the message at it."""
+    for node in plan.find_all(exp.Func):
+        called = str(node.this) if isinstance(node, exp.Anonymous) else node.sql_name()
+        if called.upper() == name and node.meta:
+            return node
+    return None

@@ -113,10 +113,18 @@ async def check_bearer(
     authorization: str | None,
     client_id: str | None,
     now: float,
+    cache: dict[str, tuple[str, float]],
 ) -> None:
-    """401 for a missing, unknown or expired bearer (403 when the config says AMC answers so)."""
+    """401 for a missing, unknown or expired bearer (403 when the config says AMC answers so).
+
+    Issued tokens never change, so `cache` keeps the ones already looked up in this process.
+    """
     token = (authorization or "").removeprefix("Bearer ").removeprefix("bearer ").strip()
-    found = await store.transact(lambda c: st.access_token(c, token)) if token else None
+    found = cache.get(token)
+    if found is None and token:
+        found = await store.transact(lambda c: st.access_token(c, token))
+        if found is not None:
+            cache[token] = found
     if found is None or found[1] <= now:
         if config.faults.expired_token_as_403 and found is not None:
             raise Unauthorized()

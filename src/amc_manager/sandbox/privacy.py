@@ -72,8 +72,8 @@ def _summable(data_type: pa.DataType) -> bool:
 
 
 def _measured(source: str, names: list[str], plan: PrivacyPlan, extra: str = "") -> str:
-    """CTE bodies adding a row's distinct users (__n), user list (__u), requirement (__req)
-    and verdict (__ok) to the rows of `source`."""
+    """Two CTEs, the last named `checked_<source>`: the rows of `source` with their user list
+    (__u), distinct users (__n), requirement (__req) and verdict (__ok)."""
     requirements = [str(plan.floor)] + [
         f"CASE WHEN {name} IS NOT NULL THEN {policy.threshold.min_users} ELSE 1 END"
         for name, policy in zip(names, plan.columns, strict=True)
@@ -82,9 +82,10 @@ def _measured(source: str, names: list[str], plan: PrivacyPlan, extra: str = "")
     distinct = f"list_distinct({USERS})"
     count = f"len({distinct}) - CASE WHEN list_contains({distinct}, -1) THEN 1 ELSE 0 END"
     verdict = "(len(__u) = 0 OR __n >= __req)" if plan.enforce else "TRUE"
+    measures = f"{USERS} AS __u, {count} AS __n, greatest({', '.join(requirements)}) AS __req"
     return (
-        f"SELECT *, {USERS} AS __u, {count} AS __n, greatest({', '.join(requirements)}) AS __req"
-        f"{extra} FROM {source}), checked_{source} AS (SELECT *, {verdict} AS __ok FROM m_{source}"
+        f"m_{source} AS (SELECT *, {measures}{extra} FROM {source}), "
+        f"checked_{source} AS (SELECT *, {verdict} AS __ok FROM m_{source})"
     )
 
 
@@ -111,7 +112,7 @@ def _removal_sql(names: list[str], plan: PrivacyPlan) -> str:
     extras = _extras(plan, "FALSE", "CAST(NULL AS VARCHAR)")
     measured = _measured(_RESULT, names, plan, ", row_number() OVER () AS __rid")
     return (
-        f"WITH m_{_RESULT} AS ({measured}) "
+        f"WITH {measured} "
         f"SELECT {', '.join([*names, *extras])} FROM checked_{_RESULT} WHERE __ok ORDER BY __rid"
     )
 
@@ -128,7 +129,7 @@ def _folding_sql(names: list[str], plan: PrivacyPlan, summable: list[bool]) -> s
     blanked = [f"CASE WHEN __ok THEN {n} END AS {n}" if p.sensitive else n for n, p in pairs]
     partition = f"PARTITION BY {', '.join(dims)}" if dims else ""
     return f"""
-WITH m_{_RESULT} AS ({_measured(_RESULT, names, plan, ", row_number() OVER () AS __rid")}),
+WITH {_measured(_RESULT, names, plan, ", row_number() OVER () AS __rid")},
 blanked AS (
   SELECT {", ".join(blanked)}, {USERS}, NOT __ok AS __f, __rid,
     CASE WHEN NOT __ok THEN {_reason(plan)} END AS __why, CASE WHEN NOT __ok THEN __n END AS __fn
@@ -138,7 +139,7 @@ merged AS (
   SELECT {", ".join([*dims, *merged_metrics])}, list_distinct(flatten(list({USERS}))) AS {USERS},
     bool_or(__f) AS __absorbed, arg_min(__why, __fn) AS __why, min(__rid) AS __rid
   FROM keyed GROUP BY {", ".join([*dims, "CASE WHEN __merge THEN 0 ELSE __rid END"])}),
-m_merged AS ({_measured("merged", names, plan)})
+{_measured("merged", names, plan)}
 SELECT {", ".join([*names, *_extras(plan, "__absorbed", "__why")])}
 FROM checked_merged WHERE __ok ORDER BY __rid
 """

@@ -115,7 +115,7 @@ def compile_query(request: QueryRequest) -> CompiledQuery:
         )
         lineage = Lineage(qualified)
     except OptimizeError as error:
-        raise invalid(workflow_id, str(error)) from None
+        raise invalid(workflow_id, _optimizer_message(str(error))) from None
     _check(lineage, request)
     privacy = _privacy_plan(lineage, request)
     translate_functions(qualified, workflow_id)
@@ -123,6 +123,15 @@ def compile_query(request: QueryRequest) -> CompiledQuery:
     compiled = CompiledQuery(request, _tables(plan), tuple(names), plan, privacy)
     _dry_run(compiled)
     return compiled
+
+
+def _optimizer_message(message: str) -> str:
+    """sqlglot's qualifier wording, turned into Calcite's where they differ."""
+    if message.startswith("Unknown output column: "):
+        return f"Ordinal out of range: {message.rsplit(' ', 1)[-1]}"
+    if message.startswith("Alias already used: "):
+        return f"Duplicate relation name '{message.rsplit(' ', 1)[-1]}' in FROM clause"
+    return message
 
 
 def _parameter_context(request: QueryRequest) -> ParameterContext:

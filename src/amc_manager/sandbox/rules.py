@@ -41,6 +41,8 @@ def check_grammar(query: exp.Query, workflow_id: str) -> None:
             target = node.args.get(message[1]) if message[1] else node
             raise invalid(workflow_id, message[0], target if target is not None else node)
         if isinstance(node, exp.Select):
+            if not node.expressions:
+                raise invalid(workflow_id, "Incorrect syntax: SELECT needs at least one column")
             _check_stars(node, workflow_id)
 
 
@@ -219,6 +221,10 @@ def _literal_compared(node: exp.Expr) -> list[exp.Expr]:
         return [node.this] if all(_constant(e) for e in node.expressions) else []
     if isinstance(node, exp.ArrayContains):
         return [node.expression] if _constant(node.this) else []
+    if isinstance(node, exp.Case) and node.this is not None:
+        # CASE postal_code WHEN '98101' THEN ... compares with each WHEN literal.
+        whens = [branch.this for branch in node.args.get("ifs") or []]
+        return [node.this] if whens and all(_constant(w) for w in whens) else []
     return []
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from amc_manager.sandbox import executions as ex
 from amc_manager.sandbox import lifecycle
@@ -21,13 +21,14 @@ from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.data import DataConfig, SyntheticData
 from amc_manager.sandbox.errors import BadRequest, NotFound, SandboxHTTPError, UnprocessableEntity
 from amc_manager.sandbox.identity import Account, build_account
-from amc_manager.sandbox.query import QueryRuntimeError, compile_query, run_query
+from amc_manager.sandbox.query import CompileError, QueryRuntimeError, compile_query, run_query
 from amc_manager.sandbox.results import file_stem, write_metadata, write_result_files
 from amc_manager.sandbox.stats import Stats
 from amc_manager.sandbox.throttle import Throttle
 from amc_manager.sandbox.workflows import check_workflow, check_workflow_id, compile_saved
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 STALE_CLAIM_SECONDS = 300.0
 
 
@@ -56,6 +57,7 @@ class Sandbox:
         self._tmp_dir: Path | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._secret = b""
+        self.token_cache: dict[str, tuple[str, float]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -201,31 +203,43 @@ class Sandbox:
                 ex.mark_rejected(doc)
         st.insert_execution(conn, doc)
 
-    async def _advanced(self, instance_id: str) -> list[Doc]:
-        """Advance the instance to now and return its active executions."""
+    async def _advanced(self, instance_id: str, then: Callable[[Any], T] | None = None) -> T | None:
+        """Advance the instance to now, then run `then` in the same transaction.
+
+        One transaction per request keeps status reads cheap and consistent.
+        """
         now = self.clock()
         limit = self.config.max_running_per_instance
+        active: list[Doc] = []
 
-        def op(conn: Any) -> list[Doc]:
-            active = st.active_executions(conn, instance_id)
-            clock = st.last_event_time(conn, instance_id)
-            for doc in lifecycle.advance(active, now, limit, clock):
+        def op(conn: Any) -> T | None:
+            docs = st.active_executions(conn, instance_id)
+            clock = st.instance_clock(conn, instance_id)
+            for doc in lifecycle.advance(docs, now, limit, clock):
                 st.update_execution(conn, doc)
-            return [d for d in active if not lifecycle.is_terminal(d)]
+                clock = max(clock, float(doc.get("slot_event_at", 0.0)))
+            st.set_instance_clock(conn, instance_id, clock)
+            active.extend(d for d in docs if not lifecycle.is_terminal(d))
+            return then(conn) if then is not None else None
 
-        active = await self.store.transact(op)
+        result = await self.store.transact(op)
         self.stats.open_now(instance_id, len(active))
         for doc in active:
             self._ensure_result(doc)
-        return active
+        return result
+
+    async def _execution_doc(self, instance_id: str, execution_id: str) -> Doc:
+        doc = await self._advanced(
+            instance_id, lambda c: st.get_execution(c, instance_id, execution_id)
+        )
+        if doc is None:
+            raise self._execution_missing(execution_id)
+        return doc
 
     async def get_execution(
         self, instance_id: str, execution_id: str, *, include_workflow: bool
     ) -> Doc:
-        await self._advanced(instance_id)
-        doc = await self.store.transact(lambda c: st.get_execution(c, instance_id, execution_id))
-        if doc is None:
-            raise self._execution_missing(execution_id)
+        doc = await self._execution_doc(instance_id, execution_id)
         return ex.execution_json(
             doc, include_workflow=include_workflow, bucket=self.bucket(instance_id)
         )
@@ -241,18 +255,17 @@ class Sandbox:
         include_workflow: bool,
         ascending: bool,
     ) -> list[Doc]:
-        await self._advanced(instance_id)
-        docs = await self.store.transact(
+        docs = await self._advanced(
+            instance_id,
             lambda c: st.list_executions(
                 c,
                 instance_id,
                 workflow_id=workflow_id,
                 min_created=min_created,
                 max_created=max_created,
-            )
+            ),
         )
-        if not include_cancelled:
-            docs = [d for d in docs if d["status"] != "CANCELLED"]
+        docs = [d for d in docs or [] if include_cancelled or d["status"] != "CANCELLED"]
         if ascending:
             docs.reverse()
         bucket = self.bucket(instance_id)
@@ -263,7 +276,6 @@ class Sandbox:
     async def cancel_execution(self, instance_id: str, execution_id: str, body: object) -> None:
         if not isinstance(body, dict) or body.get("status") != "CANCELLED":
             raise BadRequest("Only an update to status CANCELLED is supported.")
-        await self._advanced(instance_id)
         now = self.clock()
 
         def op(conn: Any) -> None:
@@ -277,16 +289,14 @@ class Sandbox:
                 )
             lifecycle.cancel(doc, now)
             st.update_execution(conn, doc)
+            st.set_instance_clock(conn, instance_id, now)
 
-        await self.store.transact(op)
+        await self._advanced(instance_id, op)
         await self._advanced(instance_id)
 
     async def result_files(self, instance_id: str, execution_id: str) -> tuple[Doc, list[str]]:
         """The execution and its result file names; refuses until it SUCCEEDED."""
-        await self._advanced(instance_id)
-        doc = await self.store.transact(lambda c: st.get_execution(c, instance_id, execution_id))
-        if doc is None:
-            raise self._execution_missing(execution_id)
+        doc = await self._execution_doc(instance_id, execution_id)
         if doc["status"] != "SUCCEEDED":
             raise SandboxHTTPError(
                 f"Execution with ID {execution_id} is unavailable for download.",
@@ -337,6 +347,8 @@ class Sandbox:
             result = await asyncio.to_thread(self._produce, claimed)
         except QueryRuntimeError as exc:
             result = {"state": "failed", "reason": str(exc), "at": self.clock()}
+        except CompileError as exc:  # a run-time recompile can still meet a compile problem
+            result = {"state": "failed", "reason": exc.details, "at": self.clock()}
         await self.store.transact(
             lambda c: self._settle(c, instance_id, execution_id, owner, result)
         )

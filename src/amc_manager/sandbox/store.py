@@ -233,13 +233,15 @@ def active_executions(conn: sqlite3.Connection, instance_id: str) -> list[dict[s
     return [dict(json.loads(r[0])) for r in rows]
 
 
-def last_event_time(conn: sqlite3.Connection, instance_id: str) -> float:
-    """The latest moment a slot changed hands on this instance (start or finish)."""
-    row = conn.execute(
-        "SELECT MAX(json_extract(doc, '$.slot_event_at')) FROM executions WHERE instance_id = ?",
-        (instance_id,),
-    ).fetchone()
-    return float(row[0]) if row and row[0] is not None else 0.0
+def instance_clock(conn: sqlite3.Connection, instance_id: str) -> float:
+    """The latest moment a slot changed hands on this instance (a start, finish or cancel)."""
+    value = meta_get(conn, f"clock:{instance_id}")
+    return float(value) if value is not None else 0.0
+
+
+def set_instance_clock(conn: sqlite3.Connection, instance_id: str, clock: float) -> None:
+    if clock > instance_clock(conn, instance_id):
+        meta_set(conn, f"clock:{instance_id}", repr(clock))
 
 
 def list_executions(

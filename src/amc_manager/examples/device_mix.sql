@@ -1,0 +1,29 @@
+-- Device mix: impressions, clicks and reach per device type, for DSP and for sponsored ads.
+WITH dsp_devices AS (
+  SELECT 'dsp' AS channel, device_type, user_id, impressions, 0 AS clicks
+  FROM dsp_impressions
+),
+dsp_click_devices AS (
+  SELECT 'dsp' AS channel, device_type, user_id, 0 AS impressions, clicks
+  FROM dsp_clicks
+),
+sponsored_devices AS (
+  SELECT 'sponsored ads' AS channel, device_type, user_id, impressions, clicks
+  FROM sponsored_ads_traffic
+),
+events AS (
+  SELECT channel, device_type, user_id, impressions, clicks FROM dsp_devices
+  UNION ALL
+  SELECT channel, device_type, user_id, impressions, clicks FROM dsp_click_devices
+  UNION ALL
+  SELECT channel, device_type, user_id, impressions, clicks FROM sponsored_devices
+)
+SELECT
+  channel,
+  device_type,
+  COUNT(DISTINCT user_id) AS reach,
+  SUM(impressions) AS impressions,
+  SUM(clicks) AS clicks,
+  SUM(clicks) / SUM(impressions) AS click_through_rate
+FROM events
+GROUP BY 1, 2
