@@ -447,3 +447,24 @@ async def test_error_bodies_can_use_message_shape(tmp_path: Path) -> None:
         api = await Api(embedded.client, embedded.sandbox).login()
         response = await api.request("GET", f"{api.base}/workflowExecutions/{uuid.uuid4()}")
         assert set(response.json()) == {"message"}
+
+
+async def test_processes_sharing_a_state_dir_see_the_same_executions(tmp_path: Path) -> None:
+    config = make_config()
+    async with (
+        EmbeddedSandbox(config, tmp_path) as first,
+        EmbeddedSandbox(config, tmp_path) as second,
+    ):
+        api_one = await Api(first.client, first.sandbox).login()
+        api_two = await Api(second.client, second.sandbox).login()
+        created = (await api_one.create(SQL)).json()["workflowExecutionId"]
+        final = await api_two.wait(created)
+        assert final["status"] == "SUCCEEDED"
+        assert await api_one.rows(created) == await api_two.rows(created)
+        assert api_two.headers["Authorization"] != api_one.headers["Authorization"]
+        # a token granted by one process is accepted by the other
+        assert (
+            await api_two.request(
+                "GET", "/amc/accounts", headers={"Authorization": api_one.headers["Authorization"]}
+            )
+        ).status_code == 200

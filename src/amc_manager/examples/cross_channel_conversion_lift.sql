@@ -9,8 +9,9 @@ exposed AS (
   SELECT
     COALESCE(d.user_id, s.user_id) AS user_id,
     CASE
-      WHEN d.user_id IS NOT NULL AND s.user_id IS NOT NULL THEN 'dsp and sponsored ads'
-      WHEN d.user_id IS NOT NULL THEN 'dsp only'
+      WHEN COALESCE(d.impressions, 0) > 0 AND COALESCE(s.impressions, 0) > 0
+        THEN 'dsp and sponsored ads'
+      WHEN COALESCE(d.impressions, 0) > 0 THEN 'dsp only'
       ELSE 'sponsored ads only'
     END AS exposure_group
   FROM dsp d

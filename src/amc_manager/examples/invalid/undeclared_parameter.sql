@@ -1,0 +1,6 @@
+-- expect: referenced an undeclared parameter ad_product_type.
+-- CUSTOM_PARAMETER names a parameter the workflow never declared.
+SELECT ad_product_type, SUM(clicks) AS clicks
+FROM sponsored_ads_traffic
+WHERE ad_product_type = CUSTOM_PARAMETER('ad_product_type')
+GROUP BY ad_product_type
