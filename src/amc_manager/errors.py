@@ -32,3 +32,15 @@ class UsageError(AmcManagerError):
     """The request could not be accepted as given."""
 
     exit_code = 2
+
+
+class InvalidQuery(UsageError):
+    """The SQL failed local validation (a lint error); the message names the first problem."""
+
+
+class ParameterError(UsageError):
+    """A parameter value is missing, malformed, or does not fit where the SQL uses it."""
+
+
+class WindowError(UsageError):
+    """A time window (START/END, `--window`, `--timezone`) breaks one of AMC's time rules."""

@@ -179,6 +179,64 @@ def test_time_functions(data: FakeData) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("day", "spark", "weekday", "iso"),
+    [("2024-06-02", 1, 6, 7), ("2024-06-03", 2, 0, 1), ("2024-06-08", 7, 5, 6)],
+)
+def test_day_of_week_numbering_follows_spark(
+    data: FakeData, day: str, spark: int, weekday: int, iso: int
+) -> None:
+    # Spark: DAYOFWEEK Sunday=1 .. Saturday=7, WEEKDAY Monday=0 .. Sunday=6, ISO Monday=1.
+    d = f"DATE '{day}'"
+    row = one(
+        data,
+        f"SELECT DAYOFWEEK({d}) AS a, DAYOFWEEK('{day}') AS b, EXTRACT(DAYOFWEEK FROM {d}) AS c, "
+        f"EXTRACT(DOW FROM CAST({d} AS TIMESTAMP)) AS e, DATE_PART('dow', {d}) AS f, "
+        f"WEEKDAY({d}) AS w, EXTRACT(DOW_ISO FROM {d}) AS i, DAYOFWEEK_ISO({d}) AS j, "
+        "COUNT(*) AS n FROM dsp_impressions",
+    )
+    assert row == {
+        "a": spark, "b": spark, "c": spark, "e": spark, "f": spark,
+        "w": weekday, "i": iso, "j": iso, "n": 3,
+    }  # fmt: skip
+
+
+def test_date_parts_of_columns(data: FakeData) -> None:
+    # 2024-03-01 is a Friday, day 61 of a leap year, in ISO week 9; 2021-01-01 is in ISO week 53.
+    row = one(
+        data,
+        "SELECT DAYOFWEEK(impression_date_utc) AS dow, WEEKDAY(impression_dt) AS wd, "
+        "DAYOFMONTH(impression_date_utc) AS dom, DAY(impression_dt) AS d, "
+        "DAYOFYEAR(impression_dt) AS doy, EXTRACT(DOY FROM impression_dt) AS doy2, "
+        "WEEKOFYEAR(impression_date_utc) AS woy, EXTRACT(WEEK FROM impression_dt) AS wk, "
+        "WEEKOFYEAR(DATE '2021-01-01') AS woy53, QUARTER(impression_dt) AS q, "
+        "EXTRACT(QUARTER FROM impression_date_utc) AS q2, COUNT(*) AS n "
+        "FROM dsp_impressions GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11",
+    )
+    assert row == {
+        "dow": 6, "wd": 4, "dom": 1, "d": 1, "doy": 61, "doy2": 61, "woy": 9, "wk": 9,
+        "woy53": 53, "q": 1, "q2": 1, "n": 3,
+    }  # fmt: skip
+
+
+def test_collect_and_array_membership(data: FakeData) -> None:
+    row = one(
+        data,
+        "SELECT ARRAY_SORT(COLLECT(campaign)) AS c, ARRAY_SORT(COLLECT_LIST(campaign)) AS l, "
+        "ARRAY_SORT(COLLECT_SET(campaign)) AS s, "
+        "SUM(CASE WHEN CONTAINED_IN(campaign, ARRAY('Beta', 'Gamma')) THEN 1 ELSE 0 END) AS ci, "
+        "SUM(CASE WHEN ARRAY_CONTAINS(ARRAY('Beta', 'Gamma'), campaign) THEN 1 ELSE 0 END) AS ac "
+        "FROM dsp_impressions",
+    )
+    assert row == {
+        "c": ["Alpha", "Alpha", "Beta"],
+        "l": ["Alpha", "Alpha", "Beta"],
+        "s": ["Alpha", "Beta"],
+        "ci": 1,
+        "ac": 1,
+    }
+
+
 def test_clock_functions_use_the_run_time(data: FakeData) -> None:
     row = one(
         data,

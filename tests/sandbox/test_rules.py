@@ -45,20 +45,20 @@ def test_qualified_star_is_rejected() -> None:
 def test_limit_is_rejected() -> None:
     assert_error(
         "SELECT campaign, COUNT(*) FROM dsp_impressions GROUP BY 1 LIMIT 10",
-        "From line 1, column 65 to line 1, column 66",
+        "From line 1, column 59 to line 1, column 66",
         "LIMIT is not supported; use RANK() or ROW_NUMBER() in a sub-query to keep the top rows",
         1,
-        65,
+        59,
     )
 
 
 def test_order_by_outside_window_is_rejected() -> None:
     assert_error(
         "SELECT campaign, COUNT(*) AS n\nFROM dsp_impressions GROUP BY 1 ORDER BY n DESC",
-        "From line 2, column 42 to line 2, column 42",
+        "From line 2, column 33 to line 2, column 47",
         "ORDER BY is only supported inside window specifications (OVER)",
         2,
-        42,
+        33,
     )
 
 
@@ -82,11 +82,35 @@ def test_right_join_is_rejected() -> None:
 
 
 def test_intersect_is_rejected() -> None:
-    error = compile_error(
+    assert_error(
         "SELECT campaign, COUNT(*) FROM dsp_impressions GROUP BY 1 "
-        "INTERSECT SELECT campaign, COUNT(*) FROM dsp_clicks GROUP BY 1"
+        "INTERSECT SELECT campaign, COUNT(*) FROM dsp_clicks GROUP BY 1",
+        "From line 1, column 59 to line 1, column 67",
+        "INTERSECT is not supported; only UNION [ALL] combines queries",
+        1,
+        59,
     )
-    assert "INTERSECT is not supported" in error.details
+
+
+def test_except_points_at_its_keyword() -> None:
+    error = compile_error(
+        "SELECT campaign, COUNT(*) FROM dsp_impressions GROUP BY 1\n"
+        "  EXCEPT ALL SELECT campaign, COUNT(*) FROM dsp_clicks GROUP BY 1"
+    )
+    assert error.details.startswith(PREFIX + "From line 2, column 3 to line 2, column 8: EXCEPT")
+    assert (error.line, error.column) == (2, 3)
+
+
+def test_clause_position_spans_keyword_to_clause_end() -> None:
+    error = compile_error(
+        "SELECT campaign, COUNT(*) AS n FROM dsp_impressions GROUP BY 1\n"
+        "UNION SELECT campaign, COUNT(*) AS n FROM dsp_clicks GROUP BY 1\n"
+        "SORT BY  n DESC"
+    )
+    assert (
+        error.details
+        == PREFIX + "From line 3, column 1 to line 3, column 15: SORT BY is not supported"
+    )
 
 
 def test_unaggregated_output_is_rejected() -> None:
@@ -205,6 +229,122 @@ def test_high_column_in_output_and_non_literal_filters_are_valid() -> None:
     )
 
 
+# Users reached by DSP impressions, by DSP clicks, or by both.
+OVERLAP = (
+    "WITH d AS (SELECT user_id FROM dsp_impressions GROUP BY 1), "
+    "c AS (SELECT user_id FROM dsp_clicks GROUP BY 1), "
+    "j AS (SELECT CASE WHEN d.user_id IS NOT NULL AND c.user_id IS NOT NULL THEN 'both' "
+    "WHEN d.user_id IS NOT NULL THEN 'dsp only' ELSE 'none' END AS exposure, "
+    "ISNULL(c.user_id) AS no_click, COALESCE(d.user_id, c.user_id) AS uid "
+    "FROM d FULL OUTER JOIN c ON d.user_id = c.user_id) "
+)
+
+
+def output_classes(sql: str) -> list[str]:
+    return [column.threshold.value for column in compile_sql(sql).privacy.columns]
+
+
+def test_null_tests_do_not_carry_the_tested_class() -> None:
+    # IS [NOT] NULL yields a boolean, not the id: its result may be output and compared.
+    assert output_classes(
+        OVERLAP + "SELECT exposure, no_click, COUNT(DISTINCT uid) AS users FROM j GROUP BY 1, 2"
+    ) == ["NONE", "NONE", "NONE"]
+    assert output_classes(
+        OVERLAP + "SELECT no_click, COUNT(DISTINCT uid) AS users FROM j "
+        "WHERE exposure = 'both' AND no_click = FALSE GROUP BY 1"
+    ) == ["NONE", "NONE"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "output"),
+    [
+        (OVERLAP + "SELECT uid, COUNT(*) AS n FROM j GROUP BY 1", "uid"),
+        ("SELECT CONCAT(user_id, '-x') AS k, COUNT(*) FROM dsp_impressions GROUP BY 1", "k"),
+        (
+            "SELECT CASE WHEN user_id IS NULL THEN 'none' ELSE user_id END AS k, COUNT(*) "
+            "FROM dsp_impressions GROUP BY 1",
+            "k",
+        ),
+        ("SELECT campaign, COLLECT(user_id) AS k FROM dsp_impressions GROUP BY 1", "k"),
+        (
+            "SELECT campaign, FIRST_VALUE(user_id) IGNORE NULLS OVER (PARTITION BY campaign) AS k, "
+            "COUNT(*) AS n FROM dsp_impressions GROUP BY campaign, user_id",
+            "k",
+        ),
+        (
+            "SELECT campaign, TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(impression_dt, user_id))), "
+            "x -> x.user_id) AS k FROM dsp_impressions GROUP BY 1",
+            "k",
+        ),
+    ],
+)
+def test_values_carrying_user_id_are_still_rejected(sql: str, output: str) -> None:
+    error = compile_error(sql)
+    assert (
+        "Column 'user_id' has aggregation threshold VERY_HIGH and cannot be selected in the "
+        f"output (output column '{output}')"
+    ) in error.details
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        OVERLAP + "SELECT exposure, COUNT(*) AS n FROM j WHERE uid = 'u1' GROUP BY 1",
+        "SELECT COUNT(*) AS n FROM dsp_impressions WHERE CONCAT(user_id, '-x') = 'u1-x'",
+        "SELECT COUNT(*) AS n FROM dsp_impressions WHERE CONTAINED_IN(user_id, ARRAY('u1'))",
+    ],
+)
+def test_literal_comparisons_on_user_id_values_are_still_rejected(sql: str) -> None:
+    error = compile_error(sql)
+    assert (
+        "Column 'user_id' has aggregation threshold VERY_HIGH and cannot be compared with "
+        "literal values"
+    ) in error.details
+
+
+SORTED_EVENTS = "ARRAY_SORT(COLLECT_LIST(STRUCT(impression_dt, device_type)))"
+
+
+@pytest.mark.parametrize(
+    ("expression", "threshold"),
+    [
+        # Keys that only order the values lend them no class (device_type is LOW) ...
+        ("LISTAGG(device_type, ' > ') WITHIN GROUP (ORDER BY impression_dt)", "LOW"),
+        ("ARRAY_AGG(device_type ORDER BY impression_dt)", "LOW"),
+        ("COLLECT_LIST(device_type) WITHIN GROUP (ORDER BY bid_price)", "LOW"),
+        (f"ARRAY_JOIN(TRANSFORM({SORTED_EVENTS}, x -> x.device_type), ' > ')", "LOW"),
+        (f"TRANSFORM({SORTED_EVENTS}, x -> x['device_type'])", "LOW"),
+        (f"{SORTED_EVENTS}[0].device_type", "LOW"),
+        ("MAX_BY(device_type, impression_dt)", "LOW"),
+        ("ROW_NUMBER() OVER (ORDER BY MIN(impression_dt))", "NONE"),
+        ("LISTAGG(device_type, ',') WITHIN GROUP (ORDER BY user_id)", "LOW"),
+        # ... while values that are output keep theirs (impression_dt, bid_price: MEDIUM).
+        (SORTED_EVENTS, "MEDIUM"),
+        (f"TRANSFORM({SORTED_EVENTS}, x -> DATE_TRUNC('DAY', x.impression_dt))", "MEDIUM"),
+        (f"TRANSFORM({SORTED_EVENTS}, x -> x)", "MEDIUM"),
+        (
+            "LISTAGG(DATE_FORMAT(impression_dt, 'HH'), ',') WITHIN GROUP (ORDER BY campaign)",
+            "MEDIUM",
+        ),
+        ("MIN(DATE_TRUNC('DAY', impression_dt))", "MEDIUM"),
+        ("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY bid_price)", "MEDIUM"),
+        ("MAX_BY(bid_price, device_type)", "MEDIUM"),
+    ],
+)
+def test_ordering_keys_lend_no_class(expression: str, threshold: str) -> None:
+    sql = f"SELECT campaign, {expression} AS v FROM dsp_impressions GROUP BY 1"
+    assert output_classes(sql) == ["LOW", threshold]
+
+
+def test_ordering_keys_lend_no_class_through_ctes() -> None:
+    sql = (
+        f"WITH e AS (SELECT campaign, {SORTED_EVENTS} AS evs FROM dsp_impressions GROUP BY 1) "
+        "SELECT ARRAY_JOIN(TRANSFORM(evs, x -> x.device_type), ' > ') AS path, "
+        "evs[0].impression_dt AS first_seen, COUNT(*) AS n FROM e GROUP BY 1, 2"
+    )
+    assert output_classes(sql) == ["LOW", "MEDIUM", "NONE"]
+
+
 def test_unknown_table() -> None:
     assert_error(
         "SELECT campaign, COUNT(*)\nFROM dsp_impression GROUP BY 1",
@@ -264,13 +404,26 @@ def test_names_are_case_insensitive() -> None:
 )
 def test_non_select_statements_are_rejected(sql: str, kind: str) -> None:
     error = compile_error(sql)
-    assert f"{kind} statements are not supported; only SELECT queries can be run" in error.details
+    where = f"From line 1, column 1 to line 1, column {len(sql)}"
+    assert error.details == (
+        f"{PREFIX}{where}: {kind} statements are not supported; only SELECT queries can be run"
+    )
+    assert (error.line, error.column) == (1, 1)
+
+
+def test_statement_position_starts_at_its_keyword() -> None:
+    error = compile_error("\n  -- comment\n  CREATE TABLE x\n  AS SELECT 1")
+    assert error.details.startswith(PREFIX + "From line 3, column 3 to line 4, column 13: CREATE")
+    assert (error.line, error.column) == (3, 3)
 
 
 def test_more_than_one_statement_is_rejected() -> None:
     error = compile_error("SELECT COUNT(*) FROM dsp_impressions;\nSELECT COUNT(*) FROM dsp_clicks")
-    assert "Only one statement is allowed, found 2" in error.details
-    assert error.line == 2
+    assert error.details == (
+        PREFIX
+        + "From line 2, column 1 to line 2, column 31: Only one statement is allowed, found 2"
+    )
+    assert (error.line, error.column) == (2, 1)
 
 
 def test_trailing_semicolon_is_fine() -> None:

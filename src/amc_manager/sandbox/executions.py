@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 import uuid
 from dataclasses import dataclass
@@ -182,11 +181,16 @@ def query_request(doc: Doc) -> QueryRequest:
 
 
 def compile_error(doc: Doc) -> str | None:
-    """AMC's compile message for this execution's SQL, or None when it compiles."""
+    """AMC's compile message for this execution's SQL, or None when it compiles.
+
+    Records the tables the query reads, which the privacy-overlap rule compares.
+    """
     try:
-        compile_query(query_request(doc))
+        compiled = compile_query(query_request(doc))
     except CompileError as exc:
+        doc["tables"] = []
         return exc.details
+    doc["tables"] = sorted(compiled.tables)
     return None
 
 
@@ -228,9 +232,9 @@ def mark_compile_failure(doc: Doc, details: str) -> None:
     doc["outcome_reason"] = details
 
 
-def sql_fingerprint(doc: Doc) -> str:
-    text = " ".join(doc["workflow"]["sqlQuery"].split()).lower()
-    return hashlib.sha256(text.encode()).hexdigest()
+def same_sources(a: Doc, b: Doc) -> bool:
+    """AMC's overlap rule is about the input data sources, not the SQL's wording."""
+    return bool(a.get("tables")) and a.get("tables") == b.get("tables")
 
 
 def overlaps(a: Doc, b: Doc) -> bool:

@@ -59,22 +59,69 @@ _TRANSLATIONS: dict[str, tuple[int, Callable[..., exp.Expr]]] = {
 
 
 def translate_functions(query: exp.Query, workflow_id: str) -> exp.Query:
-    """Rewrite AMC-only functions (SECONDS_BETWEEN, CONVERT_TIME_ZONE_FROM_UTC, ...) in place."""
-    for call in list(query.find_all(exp.Anonymous)):
-        name = str(call.this).upper()
-        entry = _TRANSLATIONS.get(name)
-        if entry is None:
-            continue
-        arity, build = entry
-        if len(call.expressions) != arity:
-            raise invalid(
-                workflow_id,
-                f"Invalid number of arguments to function '{name}'. "
-                f"Was expecting {arity} arguments",
-                call,
-            )
-        call.replace(build(*call.expressions))
+    """Rewrite AMC-only functions (SECONDS_BETWEEN, CONVERT_TIME_ZONE_FROM_UTC, ...) and Spark's
+    day-of-week numbering in place."""
+    for node in list(query.walk()):
+        replacement = _spark_day_of_week(node)
+        if replacement is not None:
+            node.replace(replacement)
+        elif isinstance(node, exp.Anonymous):
+            _translate_call(node, workflow_id)
     return query
+
+
+def _translate_call(call: exp.Anonymous, workflow_id: str) -> None:
+    name = str(call.this).upper()
+    entry = _TRANSLATIONS.get(name)
+    if entry is None:
+        return
+    arity, build = entry
+    if len(call.expressions) != arity:
+        raise invalid(
+            workflow_id,
+            f"Invalid number of arguments to function '{name}'. Was expecting {arity} arguments",
+            call,
+        )
+    call.replace(build(*call.expressions))
+
+
+# Spark numbers weekdays Sunday=1 .. Saturday=7 (DAYOFWEEK, EXTRACT(DAYOFWEEK/DOW ...)),
+# Monday=1 .. Sunday=7 (DAYOFWEEK_ISO/DOW_ISO) and Monday=0 .. Sunday=6 (WEEKDAY); DuckDB's
+# dayofweek/weekday are Sunday=0 .. Saturday=6, its isodow Monday=1 .. Sunday=7.
+_SPARK_DAY_FIELDS = frozenset({"DAYOFWEEK", "DOW"})
+_ISO_DAY_FIELDS = frozenset({"DAYOFWEEK_ISO", "DOW_ISO"})
+_DATE_PART_FUNCTIONS = frozenset({"DATE_PART", "DATEPART"})
+
+
+def _spark_day_of_week(node: exp.Expr) -> exp.Expr | None:
+    """The DuckDB form of a Spark day-of-week value, or None for any other node."""
+    if isinstance(node, exp.DayOfWeek):
+        return _sunday_first(node.this)
+    if isinstance(node, exp.Extract):
+        return _day_field(node.name.upper(), node.expression)
+    if not isinstance(node, exp.Anonymous):
+        return None
+    name, arguments = str(node.this).upper(), node.expressions
+    if name == "WEEKDAY" and len(arguments) == 1:
+        monday_one = _function("isodow", exp.TsOrDsToDate(this=arguments[0]))
+        return exp.Paren(this=exp.Sub(this=monday_one, expression=exp.Literal.number(1)))
+    if name in _DATE_PART_FUNCTIONS and len(arguments) == 2 and arguments[0].is_string:
+        return _day_field(arguments[0].name.upper(), arguments[1])
+    return None
+
+
+def _day_field(field: str, value: exp.Expr) -> exp.Expr | None:
+    """EXTRACT / DATE_PART of a day-of-week field; None for fields DuckDB reads as Spark does."""
+    if field in _SPARK_DAY_FIELDS:
+        return _sunday_first(value)
+    if field in _ISO_DAY_FIELDS:
+        return _function("isodow", value)
+    return None
+
+
+def _sunday_first(value: exp.Expr) -> exp.Expr:
+    shifted = exp.Add(this=_function("dayofweek", value), expression=exp.Literal.number(1))
+    return exp.Paren(this=shifted)
 
 
 _DATE_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}

@@ -6,7 +6,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope, walk_in_scope
 
 from amc_manager.sandbox.catalogue import ThresholdClass, get_table
-from amc_manager.sandbox.dialect import invalid
+from amc_manager.sandbox.dialect import Span, invalid, invalid_at, keyword_span, span_of
 from amc_manager.sandbox.lineage import Lineage, is_aggregating, origin
 
 _LIMIT_HINT = "use RANK() or ROW_NUMBER() in a sub-query to keep the top rows"
@@ -36,26 +36,28 @@ _BINARY_FILTERS: tuple[type[exp.Expr], ...] = (
 def check_grammar(query: exp.Query, workflow_id: str) -> None:
     """Reject SELECT *, LIMIT, ORDER BY outside windows, RIGHT JOIN, INTERSECT and EXCEPT."""
     for node in query.walk():
-        message = _grammar_violation(node)
-        if message:
-            target = node.args.get(message[1]) if message[1] else node
-            raise invalid(workflow_id, message[0], target if target is not None else node)
+        violation = _grammar_violation(node)
+        if violation:
+            raise invalid_at(workflow_id, *violation)
         if isinstance(node, exp.Select):
             if not node.expressions:
                 raise invalid(workflow_id, "Incorrect syntax: SELECT needs at least one column")
             _check_stars(node, workflow_id)
 
 
-def _grammar_violation(node: exp.Expr) -> tuple[str, str] | None:
-    """(message, arg holding the offending part) for a construct AMC refuses."""
+def _grammar_violation(node: exp.Expr) -> tuple[str, Span | None] | None:
+    """(message, position of the offending part) for a construct AMC refuses."""
     if isinstance(node, exp.Query):
         for arg, message in _CLAUSE_MESSAGES.items():
-            if node.args.get(arg):
-                return message, arg
+            clause = node.args.get(arg)
+            if clause:
+                return message, span_of(clause) or span_of(node)
     if isinstance(node, exp.Intersect | exp.Except):
-        return f"{node.key.upper()} is not supported; only UNION [ALL] combines queries", ""
+        message = f"{node.key.upper()} is not supported; only UNION [ALL] combines queries"
+        return message, keyword_span(node) or span_of(node)
     if isinstance(node, exp.Join) and node.side.upper() == "RIGHT":
-        return "RIGHT JOIN is not supported; swap the tables and use LEFT JOIN", "this"
+        message = "RIGHT JOIN is not supported; swap the tables and use LEFT JOIN"
+        return message, span_of(node.this) or span_of(node)
     return None
 
 

@@ -191,11 +191,10 @@ class Sandbox:
             earlier = st.list_executions(
                 conn, doc["instance_id"], workflow_id=None, min_created=None, max_created=None
             )
-            fingerprint = ex.sql_fingerprint(doc)
             similar = [
                 e
                 for e in earlier
-                if ex.sql_fingerprint(e) == fingerprint
+                if ex.same_sources(e, doc)
                 and ex.overlaps(e, doc)
                 and e["status"] != "CANCELLED"
             ]

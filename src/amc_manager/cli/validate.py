@@ -1,0 +1,172 @@
+"""`amc validate FILE.sql`: SQL, parameters and the window checked locally (contracts.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amc_manager.config import load_settings
+from amc_manager.errors import AmcManagerError, UsageError
+from amc_manager.sql import (
+    KnownSchema,
+    ParamValue,
+    Problem,
+    TimeWindow,
+    lint,
+    read_values,
+    render_json,
+    render_text,
+    resolve_window,
+    window_problems,
+)
+from amc_manager.sql.problems import placeless, summary
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    """What `amc validate` was asked to check."""
+
+    file: Path
+    start: str | None = None
+    end: str | None = None
+    window: str | None = None
+    time_zone: str | None = None
+    params: Sequence[str] = ()
+    param_json: Sequence[str] = ()
+    params_file: Path | None = None
+
+
+def read_sql(path: Path) -> str:
+    """The file's text; UsageError when it cannot be read as UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file", hint="give the path of an .sql file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", hint="give a UTF-8 text file") from None
+
+
+def check_file(
+    request: ValidateRequest, schema: KnownSchema | None, *, now: datetime
+) -> tuple[list[Problem], TimeWindow | None]:
+    """Every problem of the file, its parameter values and its window; the resolved window."""
+    sql = read_sql(request.file)
+    name = str(request.file)
+    problems: list[Problem] = []
+    values = _values(request, name, problems)
+    window = _window(request, name, problems, now)
+    problems += lint(sql, file=name, schema=schema, values=values)
+    return problems, window
+
+
+def _values(request: ValidateRequest, name: str, problems: list[Problem]) -> dict[str, ParamValue]:
+    try:
+        return read_values(request.params, request.param_json, request.params_file)
+    except AmcManagerError as exc:
+        problems.append(placeless(name, exc.message, exc.hint))
+        return {}
+
+
+def _window(
+    request: ValidateRequest, name: str, problems: list[Problem], now: datetime
+) -> TimeWindow | None:
+    given = (request.start, request.end, request.window, request.time_zone)
+    if all(option is None for option in given):
+        return None
+    try:
+        window = resolve_window(
+            start=request.start,
+            end=request.end,
+            window=request.window,
+            time_zone=request.time_zone,
+        )
+    except AmcManagerError as exc:
+        problems.append(placeless(name, exc.message, exc.hint))
+        return None
+    problems += window_problems(window, now=now, file=name)
+    return window
+
+
+def schema_for_mode() -> KnownSchema | None:
+    """The sandbox's catalogue in sandbox mode; unknown in real mode until `--instance`."""
+    settings = load_settings()
+    return None if settings.use_real_api else KnownSchema.from_catalogue()
+
+
+def report(request: ValidateRequest, *, as_json: bool) -> int:
+    """Check, print the problems to stdout (a summary to stderr); 2 when any is an error."""
+    problems, window = check_file(request, schema_for_mode(), now=datetime.now(UTC))
+    name = str(request.file)
+    if as_json:
+        extra: dict[str, object] = {"window": window.amc_fields() if window else None}
+        typer.echo(render_json(name, problems, extra))
+    else:
+        typer.echo(render_text(problems), nl=False)
+        typer.echo(f"{name}: {summary(problems)}", err=True)
+    return 2 if any(p.is_error for p in problems) else 0
+
+
+def validate(
+    file: Annotated[Path, typer.Argument(help="The AMC SQL file to check.", show_default=False)],
+    start: Annotated[
+        str | None,
+        typer.Option(help="Window start: a day (midnight in the zone), a time, or Z/offset."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Window end; a day alone is inclusive (covers that whole day)."),
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            help="Relative window: MOST_RECENT_DAY, MOST_RECENT_WEEK, CURRENT_MONTH, "
+            "PREVIOUS_MONTH or ALL.",
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA time zone of the window (UTC).")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="NAME=VALUE, the text VALUE as is (repeatable)."),
+    ] = None,
+    param_json: Annotated[
+        list[str] | None,
+        typer.Option("--param-json", help="NAME=JSON, a typed JSON value (repeatable)."),
+    ] = None,
+    params_file: Annotated[
+        Path | None, typer.Option("--params-file", help="A JSON object of NAME: value.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+) -> None:
+    """Check SQL, parameters and the window locally; problems as FILE:LINE:COLUMN: ...
+
+    Exit 2 when any problem is an error. `{{name}}` placeholders take --param/--param-json/
+    --params-file values; CUSTOM_PARAMETER('name') needs a `-- @param NAME TYPE [DEFAULT]`
+    line at the top of the file.
+    """
+    request = ValidateRequest(
+        file=file,
+        start=start,
+        end=end,
+        window=window,
+        time_zone=timezone,
+        params=tuple(param or ()),
+        param_json=tuple(param_json or ()),
+        params_file=params_file,
+    )
+    code = _guarded(lambda: report(request, as_json=as_json))
+    raise typer.Exit(code)
+
+
+def _guarded(action: Callable[[], int]) -> int:
+    """The app's one error-to-exit-code mapping (imported late: the app imports this module)."""
+    from amc_manager.cli.app import _guard
+
+    return _guard(action)

@@ -1,0 +1,427 @@
+"""The async AMC API client: discovery, workflows, executions, downloads, data sources.
+
+Every call goes through `_call`: the per-instance request budget, the auth flow (refresh and
+replay), retries that are safe for the method, and one mapping of AMC's errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from amc_manager.client import submit
+from amc_manager.client.audit import AuditContext, Auditor, AuditSink, audit_scope
+from amc_manager.client.auth import AmcAuth
+from amc_manager.client.cache import TtlCache
+from amc_manager.client.downloads import Downloads
+from amc_manager.client.errors import (
+    AmcTransportError,
+    DownloadUnavailable,
+    NotFoundError,
+    ValidationError,
+)
+from amc_manager.client.identity import AccountRef, InstanceRef, Region, api_base
+from amc_manager.client.identity import lwa_token_url as region_token_url
+from amc_manager.client.models import (
+    Account,
+    DataSource,
+    DownloadUrls,
+    Execution,
+    ExecutionRequest,
+    Instance,
+    Workflow,
+    unwrap,
+)
+from amc_manager.client.ratelimit import RateLimiter, RequestBudget
+from amc_manager.client.responses import map_error
+from amc_manager.client.retry import UNCERTAIN_STATUS, RetryPolicy
+from amc_manager.client.tokens import LwaCredentials, TokenManager, TokenStore
+
+Sleep = Callable[[float], Awaitable[None]]
+PAGE_LIMIT = 100
+
+
+class UncertainOutcome(Exception):
+    """A non-idempotent call may or may not have taken effect (timeout, 5xx, lost answer)."""
+
+
+class AmcClient:
+    """One user's view of AMC over an `httpx.AsyncClient` (real network or the sandbox).
+
+    **Parameters:** `http` the transport seam; `credentials` the LwA application; `token_store`
+    where the user's tokens live; `user` who the calls are for (audit); `api_base_url` and
+    `lwa_token_url` override the region's hosts (`AMC_API_BASE_URL`, `AMC_LWA_TOKEN_URL`);
+    `budget` the per-instance request budget (shared by every caller of this client);
+    `audit` receives one event per HTTP request; `sleep` and `clock` are injectable.
+    """
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        credentials: LwaCredentials,
+        token_store: TokenStore,
+        user: str,
+        region: Region = Region.NA,
+        api_base_url: str | None = None,
+        lwa_token_url: str | None = None,
+        budget: RequestBudget | None = None,
+        audit: AuditSink | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        discovery_ttl: float = 300.0,
+        refresh_margin: float = 300.0,
+        page_limit: int = PAGE_LIMIT,
+    ) -> None:
+        self.http = http
+        self.user = user
+        self.page_limit = page_limit
+        self.region = region
+        self._api_override = api_base_url
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.clock = clock
+        self.budget: RequestBudget = budget if budget is not None else RateLimiter(sleep=sleep)
+        self.auditor = Auditor(audit)
+        hooks = http.event_hooks
+        hooks["request"] = [*hooks.get("request", []), self.auditor.on_request]
+        hooks["response"] = [*hooks.get("response", []), self.auditor.on_response]
+        http.event_hooks = hooks
+        self.tokens = TokenManager(
+            http=http,
+            token_url=region_token_url(region, lwa_token_url),
+            credentials=credentials,
+            store=token_store,
+            user=user,
+            refresh_margin=refresh_margin,
+            clock=clock,
+            sleep=sleep,
+            retry=self.retry,
+        )
+        self._auth = AmcAuth(self.tokens)
+        self._discovery: TtlCache[Any] = TtlCache(discovery_ttl)
+        self.downloads = Downloads(self)
+        self.adopted: set[str] = set()
+
+    # --- the one request path ------------------------------------------------------------
+
+    def base_for(self, instance: InstanceRef | None) -> str:
+        return api_base(instance, instance.region if instance else self.region, self._api_override)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        instance: InstanceRef | None,
+        account: AccountRef | None,
+        operation: str,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send one AMC API call with budget, auth, safe retries and error mapping."""
+        key = instance.instance_id if instance else "discovery"
+        headers = account.headers() if account else {}
+        url = self.base_for(instance) + path
+        context = AuditContext(self.user, instance.instance_id if instance else None, operation)
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.budget.acquire(key)
+            try:
+                with audit_scope(context, attempt):
+                    response = await self.http.request(
+                        method, url, params=params, json=json, headers=headers, auth=self._auth
+                    )
+            except httpx.TransportError as exc:
+                self.auditor.transport_failed(_request_of(exc), exc)
+                if not idempotent:
+                    raise UncertainOutcome(type(exc).__name__) from exc
+                if attempt >= self.retry.max_attempts:
+                    raise AmcTransportError(
+                        f"AMC unreachable for {method} {path}: {type(exc).__name__}",
+                        method=method,
+                        path=path,
+                    ) from None
+                await self.sleep(self.retry.backoff(attempt))
+                continue
+            status = response.status_code
+            if status == 429 and attempt < self.retry.max_attempts:
+                wait = self.retry.wait_for(response, attempt)
+                self.budget.penalize(key, wait)
+                await self.sleep(wait)
+                continue
+            if status in UNCERTAIN_STATUS:
+                if not idempotent:
+                    raise UncertainOutcome(f"HTTP {status}")
+                if attempt < self.retry.max_attempts:
+                    await self.sleep(self.retry.backoff(attempt))
+                    continue
+            if status >= 400:
+                raise map_error(
+                    response,
+                    method=method,
+                    path=path,
+                    account_id=account.account_id if account else None,
+                )
+            return response
+
+    async def _json(
+        self, method: str, instance: InstanceRef, operation: str, *parts: str, **kwargs: Any
+    ) -> Any:
+        response = await self.call(
+            method,
+            instance.reporting_path(*parts),
+            instance=instance,
+            account=instance.account,
+            operation=operation,
+            **kwargs,
+        )
+        return response.json() if response.content else {}
+
+    async def _pages(
+        self,
+        path: str,
+        field: str,
+        *,
+        instance: InstanceRef | None,
+        account: AccountRef | None,
+        operation: str,
+        params: dict[str, Any] | None = None,
+    ) -> AsyncIterator[list[Any]]:
+        """Follow `nextToken` until AMC stops giving one; never sends an empty token."""
+        query = {**(params or {}), "limit": self.page_limit}
+        while True:
+            response = await self.call(
+                "GET", path, instance=instance, account=account, operation=operation, params=query
+            )
+            body = response.json()
+            yield list(body.get(field) or [])
+            token = body.get("nextToken")
+            if not token:
+                return
+            query = {**query, "nextToken": token}
+
+    # --- discovery ------------------------------------------------------------------------
+
+    async def list_accounts(self) -> list[Account]:
+        async def load() -> list[Account]:
+            found: list[Account] = []
+            async for page in self._pages(
+                "/amc/accounts",
+                "amcAccounts",
+                instance=None,
+                account=None,
+                operation="accounts.list",
+            ):
+                found.extend(Account.model_validate(a) for a in page)
+            return found
+
+        result: list[Account] = await self._discovery.get_or_load(("accounts",), load)
+        return result
+
+    async def list_instances(self, account: AccountRef) -> list[Instance]:
+        async def load() -> list[Instance]:
+            found: list[Instance] = []
+            async for page in self._pages(
+                "/amc/instances",
+                "instances",
+                instance=None,
+                account=account,
+                operation="instances.list",
+            ):
+                found.extend(Instance.model_validate(i) for i in page)
+            return found
+
+        result: list[Instance] = await self._discovery.get_or_load(("instances", account), load)
+        return result
+
+    async def get_instance(self, account: AccountRef, instance_id: str) -> Instance:
+        probe = InstanceRef(instance_id, account)  # refuses internal ids before any call
+        response = await self.call(
+            "GET",
+            f"/amc/instances/{probe.instance_id}",
+            instance=None,
+            account=account,
+            operation="instances.get",
+        )
+        return Instance.model_validate(unwrap(response.json(), "instance"))
+
+    def invalidate_discovery(self) -> None:
+        """Forget cached accounts, instances and data sources (after a change)."""
+        self._discovery.invalidate()
+
+    # --- workflows -----------------------------------------------------------------------
+
+    async def create_workflow(self, instance: InstanceRef, workflow: dict[str, Any]) -> None:
+        """Create; after an uncertain attempt an "already exists" with our SQL is success."""
+        uncertain = False
+        for _ in range(self.retry.max_attempts):
+            try:
+                await self._json(
+                    "POST",
+                    instance,
+                    "workflows.create",
+                    "workflows",
+                    json=workflow,
+                    idempotent=False,
+                )
+                return
+            except UncertainOutcome:
+                uncertain = True
+            except ValidationError as exc:
+                if not (uncertain and "already exists" in exc.details):
+                    raise
+                existing = await self.get_workflow(instance, workflow["workflowId"])
+                if existing.sql_query == workflow.get("sqlQuery"):
+                    return
+                raise
+            await self.sleep(self.retry.backoff(1))
+        raise AmcTransportError("could not create the workflow", method="POST", path="workflows")
+
+    async def get_workflow(self, instance: InstanceRef, workflow_id: str) -> Workflow:
+        body = await self._json("GET", instance, "workflows.get", "workflows", workflow_id)
+        return Workflow.model_validate(unwrap(body, "workflow"))
+
+    async def list_workflows(self, instance: InstanceRef) -> list[Workflow]:
+        found: list[Workflow] = []
+        async for page in self._pages(
+            instance.reporting_path("workflows"),
+            "workflows",
+            instance=instance,
+            account=instance.account,
+            operation="workflows.list",
+        ):
+            found.extend(Workflow.model_validate(w) for w in page)
+        return found
+
+    async def update_workflow(self, instance: InstanceRef, workflow: dict[str, Any]) -> None:
+        await self._json(
+            "PUT", instance, "workflows.update", "workflows", workflow["workflowId"], json=workflow
+        )
+
+    async def delete_workflow(self, instance: InstanceRef, workflow_id: str) -> None:
+        await self._json("DELETE", instance, "workflows.delete", "workflows", workflow_id)
+
+    # --- executions ----------------------------------------------------------------------
+
+    async def create_execution(self, instance: InstanceRef, request: ExecutionRequest) -> Execution:
+        """Submit once; after an uncertain outcome adopt the execution AMC made, if any."""
+        return await submit.create_execution(self, instance, request)
+
+    async def get_execution(
+        self, instance: InstanceRef, execution_id: str, *, include_workflow: bool = False
+    ) -> Execution:
+        params = {"includeWorkflow": "true"} if include_workflow else None
+        body = await self._json(
+            "GET", instance, "executions.get", "workflowExecutions", execution_id, params=params
+        )
+        return Execution.model_validate(unwrap(body, "workflowExecution"))
+
+    async def iter_executions(
+        self,
+        instance: InstanceRef,
+        *,
+        workflow_id: str | None = None,
+        min_creation_time: str | None = None,
+        max_creation_time: str | None = None,
+        include_cancelled: bool = False,
+        include_workflow: bool = False,
+    ) -> AsyncIterator[list[Execution]]:
+        """Pages of executions, newest first. Times are UTC `yyyy-MM-ddTHH:mm:ss`."""
+        if workflow_id is None and min_creation_time is None:
+            raise ValueError("listing executions needs workflow_id or min_creation_time")
+        params: dict[str, Any] = {"timeZone": "UTC"}
+        for key, value in (
+            ("workflowId", workflow_id),
+            ("minCreationTime", min_creation_time),
+            ("maxCreationTime", max_creation_time),
+        ):
+            if value is not None:
+                params[key] = value
+        if include_cancelled:
+            params["includeCancelled"] = "true"
+        if include_workflow:
+            params["includeWorkflow"] = "true"
+        async for page in self._pages(
+            instance.reporting_path("workflowExecutions"),
+            "executions",
+            instance=instance,
+            account=instance.account,
+            operation="executions.list",
+            params=params,
+        ):
+            yield [Execution.model_validate(e) for e in page]
+
+    async def cancel_execution(self, instance: InstanceRef, execution_id: str) -> None:
+        """PUT status CANCELLED; a replay that finds it already CANCELLED is success."""
+        try:
+            await self._json(
+                "PUT",
+                instance,
+                "executions.cancel",
+                "workflowExecutions",
+                execution_id,
+                json={"status": "CANCELLED"},
+            )
+        except ValidationError:
+            current = await self.get_execution(instance, execution_id)
+            if current.status != "CANCELLED":
+                raise
+
+    async def download_urls(self, instance: InstanceRef, execution_id: str) -> DownloadUrls:
+        """Presigned URLs; "unavailable for download" is retried briefly (AMC publishing)."""
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                body = await self._json(
+                    "GET",
+                    instance,
+                    "executions.downloadUrls",
+                    "workflowExecutions",
+                    execution_id,
+                    "downloadUrls",
+                )
+                return DownloadUrls.model_validate(body)
+            except DownloadUnavailable:
+                if attempt >= self.retry.max_attempts:
+                    raise
+                await self.sleep(self.retry.backoff(attempt))
+        raise AssertionError("unreachable")
+
+    # --- data sources --------------------------------------------------------------------
+
+    async def list_data_sources(self, instance: InstanceRef) -> list[DataSource]:
+        async def load() -> list[DataSource]:
+            found: list[DataSource] = []
+            async for page in self._pages(
+                instance.reporting_path("dataSources"),
+                "dataSources",
+                instance=instance,
+                account=instance.account,
+                operation="dataSources.list",
+            ):
+                found.extend(DataSource.model_validate(d) for d in page)
+            return found
+
+        result: list[DataSource] = await self._discovery.get_or_load(("sources", instance), load)
+        return result
+
+    async def get_data_source(self, instance: InstanceRef, name: str) -> DataSource:
+        try:
+            body = await self._json("GET", instance, "dataSources.get", "dataSources", name)
+        except NotFoundError:
+            raise
+        return DataSource.model_validate(unwrap(body, "dataSource"))
+
+
+def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:
+        return None

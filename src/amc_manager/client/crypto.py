@@ -1,0 +1,47 @@
+"""The Fernet layer that encrypts stored OAuth tokens with `FERNET_KEY`."""
+
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from amc_manager.client.errors import ReauthenticationRequired
+from amc_manager.client.secret import Secret
+from amc_manager.errors import ConfigurationError
+
+
+class TokenCipher:
+    """Encrypts and decrypts tokens; a wrong key or a damaged value asks for a new login.
+
+    The key is never regenerated silently: a new key would make every stored token unreadable
+    (lessons.md, defect 5).
+    """
+
+    def __init__(self, key: Secret | str) -> None:
+        raw = key.reveal() if isinstance(key, Secret) else key
+        try:
+            self._fernet = Fernet(raw.encode() if isinstance(raw, str) else raw)
+        except (ValueError, TypeError):
+            raise ConfigurationError(
+                "FERNET_KEY is not a valid Fernet key",
+                hint="use 32 url-safe base64-encoded bytes, e.g. from "
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`",
+            ) from None
+
+    @staticmethod
+    def generate_key() -> str:
+        return Fernet.generate_key().decode()
+
+    def encrypt(self, token: Secret) -> bytes:
+        return self._fernet.encrypt(token.reveal().encode())
+
+    def decrypt(self, blob: bytes) -> Secret:
+        try:
+            return Secret(self._fernet.decrypt(blob).decode())
+        except InvalidToken:
+            raise ReauthenticationRequired(
+                "the stored token cannot be decrypted with the current FERNET_KEY"
+            ) from None
+
+    def __repr__(self) -> str:
+        return "TokenCipher(***)"

@@ -1,0 +1,208 @@
+"""Tokens: the store interface, an in-memory store and the coalescing LwA refresher."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from amc_manager.client.audit import AuditContext, audit_scope
+from amc_manager.client.crypto import TokenCipher
+from amc_manager.client.errors import (
+    AmcTransportError,
+    AuthenticationError,
+    ReauthenticationRequired,
+)
+from amc_manager.client.retry import RetryPolicy
+from amc_manager.client.secret import Secret
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """An LwA access token and the moment (epoch seconds) it stops working."""
+
+    value: Secret
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class LwaCredentials:
+    """The LwA application's client id and secret."""
+
+    client_id: str
+    client_secret: Secret
+
+
+class TokenStore(Protocol):
+    """Where a user's refresh token (and the current access token) are kept."""
+
+    async def refresh_token(self, user: str) -> Secret | None: ...
+
+    async def save_refresh_token(self, user: str, token: Secret) -> None: ...
+
+    async def access_token(self, user: str) -> AccessToken | None: ...
+
+    async def save_access_token(self, user: str, token: AccessToken) -> None: ...
+
+
+class InMemoryTokenStore:
+    """A process-local store; with a cipher it keeps only ciphertext, as the database will."""
+
+    def __init__(self, cipher: TokenCipher | None = None) -> None:
+        self._cipher = cipher
+        self._refresh: dict[str, bytes | Secret] = {}
+        self._access: dict[str, AccessToken] = {}
+
+    def _seal(self, token: Secret) -> bytes | Secret:
+        return self._cipher.encrypt(token) if self._cipher else token
+
+    def _open(self, sealed: bytes | Secret) -> Secret:
+        if isinstance(sealed, Secret):
+            return sealed
+        if self._cipher is None:
+            raise ReauthenticationRequired("the stored token is encrypted and no key is set")
+        return self._cipher.decrypt(sealed)
+
+    async def refresh_token(self, user: str) -> Secret | None:
+        sealed = self._refresh.get(user)
+        return None if sealed is None else self._open(sealed)
+
+    async def save_refresh_token(self, user: str, token: Secret) -> None:
+        self._refresh[user] = self._seal(token)
+
+    async def access_token(self, user: str) -> AccessToken | None:
+        return self._access.get(user)
+
+    async def save_access_token(self, user: str, token: AccessToken) -> None:
+        self._access[user] = token
+
+    def sealed_refresh_token(self, user: str) -> bytes | Secret | None:
+        """What is actually kept (ciphertext with a cipher), for inspection."""
+        return self._refresh.get(user)
+
+
+class TokenManager:
+    """Hands out a valid access token for one user, refreshing before expiry.
+
+    Refreshes are coalesced: callers that found the same stale token wait for one grant and
+    share its result, so 50 concurrent calls with an expired token cause one LwA request.
+    """
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        token_url: str,
+        credentials: LwaCredentials,
+        store: TokenStore,
+        user: str,
+        refresh_margin: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._http = http
+        self._token_url = token_url
+        self._credentials = credentials
+        self._store = store
+        self.user = user
+        self._margin = refresh_margin
+        self._clock = clock
+        self._sleep = sleep
+        self._retry = retry or RetryPolicy()
+        self._lock = asyncio.Lock()
+        self.grants = 0
+
+    @property
+    def client_id(self) -> str:
+        return self._credentials.client_id
+
+    def _fresh(self, token: AccessToken | None) -> bool:
+        return token is not None and token.expires_at - self._margin > self._clock()
+
+    async def current(self) -> Secret:
+        """A token that is valid for at least the refresh margin (proactive refresh)."""
+        token = await self._store.access_token(self.user)
+        if token is not None and self._fresh(token):
+            return token.value
+        return await self.refresh(stale=token.value if token else None)
+
+    async def expires_at(self) -> float | None:
+        token = await self._store.access_token(self.user)
+        return None if token is None else token.expires_at
+
+    async def refresh(self, *, stale: Secret | None) -> Secret:
+        """Get a new access token unless another caller already replaced `stale`."""
+        async with self._lock:
+            token = await self._store.access_token(self.user)
+            if token is not None and token.value != stale and self._fresh(token):
+                return token.value
+            fresh = await self._grant()
+            await self._store.save_access_token(self.user, fresh)
+            return fresh.value
+
+    async def _grant(self) -> AccessToken:
+        refresh_token = await self._store.refresh_token(self.user)
+        if refresh_token is None:
+            raise ReauthenticationRequired(f"no refresh token is stored for {self.user}")
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token.reveal(),
+            "client_id": self._credentials.client_id,
+            "client_secret": self._credentials.client_secret.reveal(),
+        }
+        response = await self._post_with_retries(form)
+        body = response.json()
+        self.grants += 1
+        if body.get("refresh_token") and body["refresh_token"] != refresh_token.reveal():
+            await self._store.save_refresh_token(self.user, Secret(body["refresh_token"]))
+        lifetime = float(body.get("expires_in", 3600))
+        return AccessToken(Secret(body["access_token"]), self._clock() + lifetime)
+
+    async def _post_with_retries(self, form: dict[str, str]) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with audit_scope(AuditContext(self.user, None, "lwa.token", kind="token")):
+                    response = await self._http.post(self._token_url, data=form)
+            except httpx.TransportError as exc:
+                if attempt >= self._retry.max_attempts:
+                    raise AmcTransportError(
+                        f"Login with Amazon unreachable: {type(exc).__name__}",
+                        method="POST",
+                        path="/auth/o2/token",
+                    ) from None
+                await self._sleep(self._retry.backoff(attempt))
+                continue
+            if response.status_code >= 500 and attempt < self._retry.max_attempts:
+                await self._sleep(self._retry.backoff(attempt))
+                continue
+            if response.status_code != 200:
+                raise _lwa_error(response)
+            return response
+
+
+def _lwa_error(response: httpx.Response) -> Exception:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = str(body.get("error", "")) if isinstance(body, dict) else ""
+    description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
+    if error == "invalid_grant":
+        return ReauthenticationRequired(f"Login with Amazon refused the stored grant ({error})")
+    return AuthenticationError(
+        f"{error or 'error'}: {description or response.reason_phrase}",
+        method="POST",
+        path="/auth/o2/token",
+        status=response.status_code,
+        code=error or None,
+        remedy="Check AMAZON_CLIENT_ID and AMAZON_CLIENT_SECRET (the LwA application's).",
+    )
