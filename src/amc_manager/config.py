@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     user: str = Field(DEFAULT_USER, validation_alias=AliasChoices("AMC_USER"))
     time_scale: float = Field(1.0, gt=0, validation_alias="AMC_TIME_SCALE")
     sandbox_config: Path | None = Field(None, validation_alias="AMC_SANDBOX_CONFIG")
+    max_active_per_instance: int = Field(10, ge=1, validation_alias="AMC_MAX_ACTIVE_PER_INSTANCE")
+    max_active_per_account: int = Field(200, ge=1, validation_alias="AMC_MAX_ACTIVE_PER_ACCOUNT")
+    daily_adhoc_quota: int | None = Field(None, ge=0, validation_alias="AMC_DAILY_ADHOC_QUOTA")
+    request_rate: float = Field(9.5, ge=0, validation_alias="AMC_REQUEST_RATE")
+    poll_interval: float = Field(5.0, gt=0, validation_alias="AMC_POLL_INTERVAL")
+    lease_seconds: float = Field(60.0, gt=0, validation_alias="AMC_LEASE_SECONDS")
 
     @model_validator(mode="after")
     def _real_mode_needs_credentials(self) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -92,6 +93,16 @@ async def client_for(
             **kwargs,
         )
         yield Setup(client, sandbox, url, store, audit, sleeps)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every client test runs with DEBUG logs captured; none may carry a token or signature."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    text = caplog.text
+    for marker in ("Atza|", "Atzr|", "X-Amz-Signature=", "sandbox-client-secret"):
+        assert marker not in text, f"{marker} leaked into the logs"
 
 
 @pytest.fixture

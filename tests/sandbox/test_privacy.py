@@ -125,6 +125,49 @@ def test_hidden_grouping_key_keeps_its_threshold(data: FakeData) -> None:
     assert result == []
 
 
+def test_null_tests_classify_users_without_their_threshold(data: FakeData) -> None:
+    # Impressions reach users 0..198 and 500, clicks users 0..149. The exposure label is built
+    # from IS NOT NULL tests only: it carries no threshold and may be compared with literals.
+    overlap = (
+        "WITH d AS (SELECT user_id FROM dsp_impressions GROUP BY 1), "
+        "c AS (SELECT user_id FROM dsp_clicks GROUP BY 1), "
+        "j AS (SELECT CASE WHEN d.user_id IS NOT NULL AND c.user_id IS NOT NULL THEN 'both' "
+        "WHEN d.user_id IS NOT NULL THEN 'dsp only' ELSE 'clicks only' END AS exposure, "
+        "COALESCE(d.user_id, c.user_id) AS uid FROM d FULL OUTER JOIN c ON d.user_id = c.user_id) "
+        "SELECT exposure, COUNT(DISTINCT uid) AS users FROM j "
+    )
+    result = rows(data, overlap + "GROUP BY 1")
+    assert sorted(result, key=lambda r: r["exposure"]) == [
+        {"exposure": "both", "users": 150},
+        {"exposure": "dsp only", "users": 50},
+    ]
+    only = rows(data, overlap + "WHERE exposure = 'dsp only' GROUP BY 1")
+    assert only == [{"exposure": "dsp only", "users": 50}]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "LISTAGG(campaign, ' > ') WITHIN GROUP (ORDER BY impression_dt)",
+        "ARRAY_JOIN(TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(impression_dt, campaign))), "
+        "x -> x.campaign), ' > ')",
+    ],
+)
+def test_paths_ordered_by_time_need_only_the_campaigns_threshold(data: FakeData, path: str) -> None:
+    # The time only orders each user's campaigns, so a path row needs 2 users (campaign is
+    # LOW), not the 100 a timestamp would need: as with ROW_NUMBER() OVER (ORDER BY time).
+    result = rows(
+        data,
+        f"WITH p AS (SELECT user_id, {path} AS path FROM dsp_impressions GROUP BY user_id) "
+        "SELECT path, COUNT(DISTINCT user_id) AS users FROM p GROUP BY 1",
+    )
+    assert by(result, "path") == {
+        "Big": {"path": "Big", "users": 100},
+        "Small": {"path": "Small", "users": 89},
+        "Small > Small": {"path": "Small > Small", "users": 10},
+    }
+
+
 def test_discriminator_folds_filtered_rows(data: FakeData) -> None:
     options = PrivacyOptions(filtered_metrics_discriminator_column="filtered")
     table = compile_and_run(

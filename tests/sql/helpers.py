@@ -67,12 +67,14 @@ class FakeData:
     def __init__(self, tables: Mapping[str, Sequence[Row]] | None = None) -> None:
         given = dict(tables or {})
         self.tables = {name: table_of(name, given.get(name, [])) for name in TABLES}
+        self.reads: list[tuple[str, datetime, datetime, datetime]] = []
 
     @classmethod
     def sample(cls) -> FakeData:
         return cls({name: sample_rows(name) for name in TABLES})
 
     def window(self, table: str, start: datetime, end: datetime, *, now: datetime) -> pa.Table:
+        self.reads.append((table, start, end, now))
         return self.tables[table]
 
 

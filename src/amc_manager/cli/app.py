@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Callable
+import traceback
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from amc_manager.config import load_settings
+from amc_manager.cli import run_cmd, setup_cmd
+from amc_manager.cli.common import err
+from amc_manager.cli.validate import validate
 from amc_manager.errors import AmcManagerError
 from amc_manager.sandbox.config import SandboxConfigError, load_config
-
-T = TypeVar("T")
 
 app = typer.Typer(
     name="amc",
@@ -26,9 +24,11 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="The built-in AMC sandbox.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+app.command("validate")(validate)
+run_cmd.register(app)
+setup_cmd.register(app)
 
 _state = {"debug": False}
-err = Console(stderr=True)
 
 
 @app.callback()
@@ -36,24 +36,6 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug
-
-
-def _guard(action: Callable[[], T]) -> T:
-    """Run a command body; our errors become one line on stderr and contracts.md's exit code."""
-    try:
-        return action()
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except SandboxConfigError as exc:
-        if _state["debug"]:
-            raise
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
-    except AmcManagerError as exc:
-        if _state["debug"]:
-            raise
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(exc.exit_code) from None
 
 
 @sandbox_app.command("serve")
@@ -75,40 +57,43 @@ def sandbox_serve(
     ] = None,
 ) -> None:
     """Serve the AMC API, Login with Amazon and result downloads on a real socket."""
+    from amc_manager.sandbox.server import serve
 
-    def run() -> None:
-        from amc_manager.sandbox.server import serve
-
-        loaded = load_config(
-            config,
-            client_id=client_id,
-            client_secret=client_secret,
-            refresh_token=refresh_token,
-            seed=seed,
-            duration=duration,
-        )
-        serve(loaded, host=host, port=port, state_dir=state_dir)
-
-    _guard(run)
+    loaded = load_config(
+        config,
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+        seed=seed,
+        duration=duration,
+    )
+    serve(loaded, host=host, port=port, state_dir=state_dir)
 
 
 @app.command("demo")
 def demo() -> None:
-    """Run example queries end to end on the embedded sandbox and print their results."""
+    """The main job on the embedded sandbox: example queries end to end, live progress,
+    result tables and where the result files are. Safe to re-run."""
+    from amc_manager.cli.common import settings_for
+    from amc_manager.demo import run_demo
 
-    def run() -> int:
-        from amc_manager.demo import run_demo
+    raise typer.Exit(run_demo(settings_for(None)))
 
-        settings = load_settings()
-        return asyncio.run(run_demo(settings, Console()))
 
-    code = _guard(run)
-    raise typer.Exit(code)
+def _fail(message: str, code: int) -> None:
+    if _state["debug"]:
+        traceback.print_exc()
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(code)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: our errors become one line and contracts.md's exit code."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SandboxConfigError as exc:
+        _fail(str(exc), 2)
+    except AmcManagerError as exc:
+        _fail(str(exc), exc.exit_code)

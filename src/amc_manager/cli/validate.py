@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,44 +112,59 @@ def report(request: ValidateRequest, *, as_json: bool) -> int:
 
 
 def validate(
-    file: Annotated[Path, typer.Argument(help="The AMC SQL file to check.", show_default=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(help="The AMC SQL file to check.", metavar="FILE.sql", show_default=False),
+    ],
     start: Annotated[
         str | None,
-        typer.Option(help="Window start: a day (midnight in the zone), a time, or Z/offset."),
+        typer.Option(
+            metavar="START",
+            help="Window start: a day (its midnight in the zone), a time in the zone, "
+            "or an instant with Z or an offset.",
+        ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option(help="Window end; a day alone is inclusive (covers that whole day)."),
+        typer.Option(metavar="END", help="Window end; a day alone is inclusive (that whole day)."),
     ] = None,
     window: Annotated[
         str | None,
         typer.Option(
             "--window",
-            help="Relative window: MOST_RECENT_DAY, MOST_RECENT_WEEK, CURRENT_MONTH, "
+            metavar="TYPE",
+            help="A relative window instead: MOST_RECENT_DAY, MOST_RECENT_WEEK, CURRENT_MONTH, "
             "PREVIOUS_MONTH or ALL.",
         ),
     ] = None,
     timezone: Annotated[
-        str | None, typer.Option("--timezone", help="IANA time zone of the window (UTC).")
+        str | None,
+        typer.Option("--timezone", metavar="TZ", help="IANA time zone of the window [UTC]."),
     ] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="NAME=VALUE, the text VALUE as is (repeatable)."),
+        typer.Option(
+            "--param", metavar="NAME=VALUE", help="A text value, taken as is (repeatable)."
+        ),
     ] = None,
     param_json: Annotated[
         list[str] | None,
-        typer.Option("--param-json", help="NAME=JSON, a typed JSON value (repeatable)."),
+        typer.Option("--param-json", metavar="NAME=JSON", help="A typed JSON value (repeatable)."),
     ] = None,
     params_file: Annotated[
-        Path | None, typer.Option("--params-file", help="A JSON object of NAME: value.")
+        Path | None,
+        typer.Option("--params-file", metavar="FILE.json", help="A JSON object of name: value."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report instead.")] = False,
 ) -> None:
-    """Check SQL, parameters and the window locally; problems as FILE:LINE:COLUMN: ...
+    """Check SQL, its parameters and the window locally, before anything is submitted.
 
-    Exit 2 when any problem is an error. `{{name}}` placeholders take --param/--param-json/
-    --params-file values; CUSTOM_PARAMETER('name') needs a `-- @param NAME TYPE [DEFAULT]`
-    line at the top of the file.
+    Problems go to stdout as FILE:LINE:COLUMN: error|warning: message, a hint indented below;
+    problems with no place in the file (window, parameter values) as FILE: error|warning: ...
+    A summary goes to stderr. Exit 2 when any problem is an error.
+
+    {{name}} placeholders take --param, --param-json or --params-file values.
+    CUSTOM_PARAMETER('name') needs a leading comment line: -- @param NAME TYPE [DEFAULT].
     """
     request = ValidateRequest(
         file=file,
@@ -161,12 +176,4 @@ def validate(
         param_json=tuple(param_json or ()),
         params_file=params_file,
     )
-    code = _guarded(lambda: report(request, as_json=as_json))
-    raise typer.Exit(code)
-
-
-def _guarded(action: Callable[[], int]) -> int:
-    """The app's one error-to-exit-code mapping (imported late: the app imports this module)."""
-    from amc_manager.cli.app import _guard
-
-    return _guard(action)
+    raise typer.Exit(report(request, as_json=as_json))

@@ -84,6 +84,25 @@ class LoggingAuditSink:
         )
 
 
+class RedactQueryStrings(logging.Filter):
+    """Cuts query strings from httpx's request log lines: presigned URLs carry signatures."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                str(a).split("?", 1)[0] + "?<redacted>" if "X-Amz-" in str(a) else a
+                for a in record.args
+            )
+        return True
+
+
+def redact_http_logs() -> None:
+    """Install the filter once on httpx's logger (idempotent)."""
+    target = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactQueryStrings) for f in target.filters):
+        target.addFilter(RedactQueryStrings())
+
+
 _context: ContextVar[AuditContext | None] = ContextVar("amc_audit_context", default=None)
 _attempt: ContextVar[int] = ContextVar("amc_audit_attempt", default=1)
 

@@ -14,7 +14,13 @@ from typing import Any
 import httpx
 
 from amc_manager.client import submit
-from amc_manager.client.audit import AuditContext, Auditor, AuditSink, audit_scope
+from amc_manager.client.audit import (
+    AuditContext,
+    Auditor,
+    AuditSink,
+    audit_scope,
+    redact_http_logs,
+)
 from amc_manager.client.auth import AmcAuth
 from amc_manager.client.cache import TtlCache
 from amc_manager.client.downloads import Downloads
@@ -88,6 +94,7 @@ class AmcClient:
         self.clock = clock
         self.budget: RequestBudget = budget if budget is not None else RateLimiter(sleep=sleep)
         self.auditor = Auditor(audit)
+        redact_http_logs()
         hooks = http.event_hooks
         hooks["request"] = [*hooks.get("request", []), self.auditor.on_request]
         hooks["response"] = [*hooks.get("response", []), self.auditor.on_response]
@@ -311,9 +318,19 @@ class AmcClient:
 
     # --- executions ----------------------------------------------------------------------
 
-    async def create_execution(self, instance: InstanceRef, request: ExecutionRequest) -> Execution:
+    async def create_execution(
+        self,
+        instance: InstanceRef,
+        request: ExecutionRequest,
+        *,
+        nonce: str | None = None,
+        since: float | None = None,
+        resume: bool = False,
+    ) -> Execution:
         """Submit once; after an uncertain outcome adopt the execution AMC made, if any."""
-        return await submit.create_execution(self, instance, request)
+        return await submit.create_execution(
+            self, instance, request, nonce=nonce, since=since, resume=resume
+        )
 
     async def get_execution(
         self, instance: InstanceRef, execution_id: str, *, include_workflow: bool = False

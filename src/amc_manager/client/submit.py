@@ -94,13 +94,29 @@ async def find_submitted(
 
 
 async def create_execution(
-    client: AmcClient, instance: InstanceRef, request: ExecutionRequest
+    client: AmcClient,
+    instance: InstanceRef,
+    request: ExecutionRequest,
+    *,
+    nonce: str | None = None,
+    since: float | None = None,
+    resume: bool = False,
 ) -> Execution:
+    """Submit once and adopt after uncertainty.
+
+    A caller that persists `nonce` and `since` before calling can pass `resume=True` after a
+    crash: the listing then runs first, and a POST happens only if it proves absence.
+    """
     from amc_manager.client.client import UncertainOutcome
 
-    nonce = uuid.uuid4().hex
+    nonce = nonce or uuid.uuid4().hex
     body: dict[str, Any] = request.body(with_nonce(request.sql, nonce) if request.sql else None)
-    since = client.clock() - CLOCK_SKEW
+    since = (client.clock() if since is None else since) - CLOCK_SKEW
+    if resume:
+        found = await find_submitted(client, instance, request, nonce, since)
+        if found is not None:
+            client.adopted.add(found.execution_id)
+            return found
     for _ in range(client.retry.max_attempts):
         try:
             response = await client.call(

@@ -10,7 +10,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.parser import Parser
+from sqlglot.parser import Parser as BaseParser
 from sqlglot.parsers.spark import SparkParser
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -26,7 +26,7 @@ class CompileError(Exception):
 
 
 Position = dict[str, int]
-_ModifierParser = Callable[[Parser], tuple[str, Any]]
+_ModifierParser = Callable[[BaseParser], tuple[str, Any]]
 
 
 def _position(token: Token) -> Position:
@@ -43,7 +43,7 @@ def _record(node: object, key: str, *tokens: Token) -> None:
 def _with_extent(parse: _ModifierParser) -> _ModifierParser:
     """A query-modifier parser (ORDER BY, LIMIT, ...) that records the clause's extent."""
 
-    def parse_clause(parser: Parser) -> tuple[str, Any]:
+    def parse_clause(parser: BaseParser) -> tuple[str, Any]:
         keyword = parser._curr
         key, clause = parse(parser)
         _record(clause, "extent", keyword, parser._prev)

@@ -194,9 +194,7 @@ class Sandbox:
             similar = [
                 e
                 for e in earlier
-                if ex.same_sources(e, doc)
-                and ex.overlaps(e, doc)
-                and e["status"] != "CANCELLED"
+                if ex.same_sources(e, doc) and ex.overlaps(e, doc) and e["status"] != "CANCELLED"
             ]
             if len(similar) >= limit:
                 ex.mark_rejected(doc)

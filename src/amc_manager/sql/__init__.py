@@ -26,7 +26,13 @@ from amc_manager.sql.problems import (
 )
 from amc_manager.sql.schema import KnownSchema, SchemaColumn, SchemaTable
 from amc_manager.sql.template import Declaration, PlaceholderUse, Template, scan_template
-from amc_manager.sql.values import ParamType, ParamValue, parse_type, read_values
+from amc_manager.sql.values import (
+    ParamType,
+    ParamValue,
+    parse_type,
+    read_values,
+    values_from_mapping,
+)
 from amc_manager.sql.windows import (
     RELATIVE_WINDOWS,
     TimeWindow,
@@ -64,5 +70,6 @@ __all__ = [
     "retention_start",
     "scan_template",
     "substitute",
+    "values_from_mapping",
     "window_problems",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 from sqlglot.tokenizer_core import TokenType
 
-from amc_manager.sql.problems import Problem
+from amc_manager.sql.problems import Problem, Severity
 from amc_manager.sql.syntax import Parsed
 
 _RANK_HINT = "keep the top rows with RANK() or ROW_NUMBER() OVER (...) in a sub-query, then filter"
@@ -25,6 +25,13 @@ _CLAUSES: dict[str, tuple[TokenType, str, str]] = {
     "cluster": (TokenType.CLUSTER_BY, "CLUSTER BY is not supported", "drop it"),
     "distribute": (TokenType.DISTRIBUTE_BY, "DISTRIBUTE BY is not supported", "drop it"),
 }
+# AMC functions (amc-api.md 6.3) and Spark functions that sqlglot reads as unknown ones;
+# every other unknown name is worth a warning (AMC: "No match found for function signature").
+KNOWN_FUNCTIONS = frozenset(
+    "CUSTOM_PARAMETER BUILT_IN_PARAMETER SECONDS_BETWEEN CONVERT_TIME_ZONE_FROM_UTC "
+    "CONVERT_TIME_ZONE_TO_UTC EPOCH_TO_UTC_TIMESTAMP HASH64 CONTAINED_IN COLLECT ISNULL "
+    "ISNOTNULL WEEKDAY DATE_PART DATEPART CARDINALITY EXTEND_TIME_WINDOW UUID".split()
+)
 _SAME_COUNT = "give every row the same number of values"
 
 
@@ -48,11 +55,23 @@ def grammar_problems(parsed: Parsed) -> list[Problem]:
             )
         if isinstance(node, exp.Select):
             problems += _stars(parsed, node)
+            problems += _ordinals(parsed, node)
         if isinstance(node, exp.Values):
             problems += _values(parsed, node)
         if isinstance(node, exp.CTE):
             problems += _cte_columns(parsed, node)
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() not in KNOWN_FUNCTIONS:
+            problems.append(_unknown_function(parsed, node))
     return problems
+
+
+def _unknown_function(parsed: Parsed, node: exp.Anonymous) -> Problem:
+    return parsed.problem(
+        parsed.start(node),
+        f"unknown function '{node.this}': neither an AMC function nor one of Spark SQL's",
+        "check the name against AMC's SQL functions (e.g. SECONDS_BETWEEN, not DATEDIFF)",
+        Severity.WARNING,
+    )
 
 
 def _stray_commas(parsed: Parsed) -> Iterator[Problem]:
@@ -98,10 +117,16 @@ def _union_widths(parsed: Parsed, node: exp.SetOperation) -> Iterator[Problem]:
 
 
 def _width(query: exp.Expr) -> int | None:
-    names = getattr(query, "named_selects", None)
-    if not isinstance(names, list) or "*" in names:
+    """How many columns a query returns; None when a star hides it."""
+    if isinstance(query, exp.Subquery):
+        return _width(query.unnest())
+    if isinstance(query, exp.SetOperation):
+        return _width(query.this)
+    if not isinstance(query, exp.Select):
         return None
-    return len(names)
+    if any(isinstance(p, exp.Star) or isinstance(p.this, exp.Star) for p in query.expressions):
+        return None
+    return len(query.expressions)
 
 
 def _stars(parsed: Parsed, select: exp.Select) -> Iterator[Problem]:
@@ -123,13 +148,25 @@ def _stars(parsed: Parsed, select: exp.Select) -> Iterator[Problem]:
             )
 
 
+def _ordinals(parsed: Parsed, select: exp.Select) -> Iterator[Problem]:
+    group = select.args.get("group")
+    width = len(select.expressions)
+    for key in group.expressions if group else []:
+        if isinstance(key, exp.Literal) and key.is_int and not 1 <= int(key.name) <= width:
+            yield parsed.problem(
+                parsed.start(key),
+                f"GROUP BY {key.name} names no column: the SELECT list has {width}",
+                f"use a number from 1 to {width}, or name the expression",
+            )
+
+
 def _values(parsed: Parsed, values: exp.Values) -> Iterator[Problem]:
     rows = values.expressions
     widths = [len(r.expressions) if isinstance(r, exp.Tuple) else 1 for r in rows]
     for number, (row, width) in enumerate(zip(rows, widths, strict=True), start=1):
         if width != widths[0]:
             yield parsed.problem(
-                parsed.start(row),
+                _row_start(parsed, row),
                 f"VALUES row {number} has {width} value{'s' * (width != 1)}, the first row "
                 f"has {widths[0]}",
                 _SAME_COUNT,
@@ -137,11 +174,19 @@ def _values(parsed: Parsed, values: exp.Values) -> Iterator[Problem]:
     names = _values_column_names(values)
     if widths and names and len(names) != widths[0]:
         yield parsed.problem(
-            parsed.start(rows[0]),
+            _row_start(parsed, rows[0]),
             f"the column list names {len(names)} column{'s' * (len(names) != 1)} but the "
             f"VALUES rows have {widths[0]} value{'s' * (widths[0] != 1)}",
             "name one column per value",
         )
+
+
+def _row_start(parsed: Parsed, row: exp.Expr) -> int | None:
+    """A VALUES row starts at its parenthesis."""
+    first = parsed.start(row)
+    if isinstance(row, exp.Tuple):
+        return parsed.keyword_before(first, TokenType.L_PAREN)
+    return first
 
 
 def _values_column_names(values: exp.Values) -> list[str]:

@@ -15,7 +15,7 @@ from amc_manager.sql.params import parameter_problems
 from amc_manager.sql.privacy import privacy_problems
 from amc_manager.sql.problems import Problem, Severity, placeless, sort_problems
 from amc_manager.sql.schema import KnownSchema, documented_classes
-from amc_manager.sql.syntax import Parsed, parse_template
+from amc_manager.sql.syntax import Parsed, misplaced_placeholders, parse_template
 from amc_manager.sql.template import BUILT_IN_NAMES, Template, scan_template
 from amc_manager.sql.values import ParamValue
 
@@ -49,6 +49,9 @@ def _query_problems(template: Template, schema: KnownSchema | None) -> list[Prob
     if not isinstance(parsed, Parsed):
         return [parsed]
     problems = grammar_problems(parsed)
+    misplaced = misplaced_placeholders(parsed)
+    if misplaced:
+        return problems + misplaced
     scopes = build_scopes(parsed, schema)
     if isinstance(scopes, Problem):
         return [*problems, scopes]

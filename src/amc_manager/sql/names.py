@@ -62,10 +62,11 @@ class Scopes:
             sources = selected(current)
             if alias in sources:
                 return self._member(sources[alias], column)
-            current = current.parent
+            current = outer_scope(current)
         return Resolved(
             problem=f"'{column.table}' is not a table or alias of this query",
-            hint=_suggest(alias, list(selected(scope))),
+            hint=_suggest(alias, list(selected(scope)))
+            or "qualify columns with a table or alias named in FROM or JOIN",
         )
 
     def _member(self, source: Source, column: exp.Column) -> Resolved:
@@ -74,7 +75,7 @@ class Scopes:
             return Resolved(source)
         return Resolved(
             problem=f"{_describe(source)} has no column '{column.name}'",
-            hint=_suggest(column.name.lower(), names),
+            hint=_suggest(column.name.lower(), names) or "check the column's name and its table",
         )
 
     def _unqualified(self, column: exp.Column, scope: Scope) -> Resolved:
@@ -95,7 +96,7 @@ class Scopes:
                 return Resolved(sources[owners[0]])
             if any(names is None for names in offered.values()) or _is_alias(column, current):
                 return Resolved()
-            current = current.parent
+            current = outer_scope(current)
         return self._missing(column, scope)
 
     def _missing(self, column: exp.Column, scope: Scope) -> Resolved:
@@ -106,8 +107,19 @@ class Scopes:
             )
         known = [n for s in selected(scope).values() for n in self.columns_of(s) or []]
         return Resolved(
-            problem=f"unknown column '{column.name}'", hint=_suggest(column.name.lower(), known)
+            problem=f"unknown column '{column.name}'",
+            hint=_suggest(column.name.lower(), known)
+            or "check the column's name and the tables in FROM and JOIN",
         )
+
+
+def outer_scope(scope: Scope) -> Scope | None:
+    """The scope a sub-query's correlated columns may come from; None for CTEs, derived
+    tables and the root, which see only their own FROM."""
+    current = scope
+    while current.is_set_operation and current.parent is not None:
+        current = current.parent
+    return current.parent if current.is_subquery else None
 
 
 def selected(scope: Scope) -> dict[str, Source]:

@@ -89,11 +89,12 @@ def _finite(value: Decimal | float) -> bool:
 
 
 def parameter_problems(
-    template: Template, values: Mapping[str, ParamValue] | None
+    template: Template, values: Mapping[str, ParamValue] | None, *, strict: bool = True
 ) -> list[Problem]:
     """Undeclared, unused, mistyped and missing parameters. With `values` None only the
-    declarations are checked (values come later, e.g. for a saved workflow)."""
-    problems = _declaration_problems(template)
+    declarations are checked (values come later, e.g. for a saved workflow); `strict` False
+    leaves out what AMC accepts (a declaration no CUSTOM_PARAMETER uses)."""
+    problems = _declaration_problems(template, strict=strict)
     if values is not None:
         problems += _placeholder_value_problems(template, values)
         problems += _custom_value_problems(template, values)
@@ -101,13 +102,10 @@ def parameter_problems(
     return problems
 
 
-def _declaration_problems(template: Template) -> list[Problem]:
-    source = template.source
-    declared = {d.name: d for d in template.declarations}
-    called = {c.name for c in template.custom_calls()}
-    placeholders = {u.name for u in template.placeholders}
+def _declaration_problems(template: Template, *, strict: bool) -> list[Problem]:
+    declared = {d.name for d in template.declarations} | template.broken
     problems = [
-        source.problem(
+        template.source.problem(
             call.offset,
             f"CUSTOM_PARAMETER('{call.name}') is not declared",
             f"declare it in the leading comments: -- @param {call.name} STRING [DEFAULT]",
@@ -115,25 +113,30 @@ def _declaration_problems(template: Template) -> list[Problem]:
         for call in _first_per_name(template.custom_calls())
         if call.name not in declared
     ]
-    for declaration in template.declarations:
-        if declaration.name in placeholders:
-            problems.append(
-                source.problem(
-                    declaration.offset,
-                    f"'{declaration.name}' is both a {{{{{declaration.name}}}}} placeholder and "
-                    "a declared CUSTOM_PARAMETER",
-                    "rename one of them",
-                )
-            )
-        elif declaration.name not in called:
-            problems.append(
-                source.problem(
-                    declaration.offset,
-                    f"parameter '{declaration.name}' is declared but never used",
-                    f"use CUSTOM_PARAMETER('{declaration.name}') or remove the declaration",
-                )
-            )
-    return problems
+    return problems + [
+        problem
+        for declaration in template.declarations
+        if (problem := _declaration_use(template, declaration, strict=strict)) is not None
+    ]
+
+
+def _declaration_use(
+    template: Template, declaration: Declaration, *, strict: bool
+) -> Problem | None:
+    name = declaration.name
+    if name in {u.name for u in template.placeholders}:
+        return template.source.problem(
+            declaration.offset,
+            f"'{name}' is both a {{{{{name}}}}} placeholder and a declared CUSTOM_PARAMETER",
+            "rename one of them",
+        )
+    if strict and name not in {c.name for c in template.custom_calls()}:
+        return template.source.problem(
+            declaration.offset,
+            f"parameter '{name}' is declared but never used",
+            f"use CUSTOM_PARAMETER('{name}') or remove the declaration",
+        )
+    return None
 
 
 class _Named(Protocol):
@@ -157,37 +160,36 @@ def _first_per_name(items: Iterable[_N]) -> list[_N]:
 def _placeholder_value_problems(
     template: Template, values: Mapping[str, ParamValue]
 ) -> list[Problem]:
-    source = template.source
-    problems: list[Problem] = []
-    for use in _first_per_name(template.placeholders):
-        given = values.get(use.name)
-        if given is None:
-            problems.append(
-                source.problem(
-                    use.start, f"no value for {{{{{use.name}}}}}", _GIVE_HINT.format(use.name)
-                )
-            )
-            continue
-        reason = placeholder_problem(given.value)
-        if reason:
-            problems.append(
-                source.problem(
-                    use.start,
-                    f"the value of {{{{{use.name}}}}} ({given.origin}) {reason}",
-                    "give text, a number, a boolean, or a non-empty list of one of them",
-                )
-            )
-    for use in template.placeholders:
-        given = values.get(use.name)
-        if given is not None and isinstance(given.value, list) and not use.in_list:
-            problems.append(
-                source.problem(
-                    use.start,
-                    f"{{{{{use.name}}}}} is given a list, but a list can only follow IN",
-                    f"write column IN {{{{{use.name}}}}} (no parentheses), or give one value",
-                )
-            )
-    return problems
+    problems = [
+        problem
+        for use in _first_per_name(template.placeholders)
+        if (problem := _value_problem(template, use, values.get(use.name))) is not None
+    ]
+    return problems + [
+        template.source.problem(
+            use.start,
+            f"{{{{{use.name}}}}} is given a list, but a list can only follow IN",
+            f"write column IN {{{{{use.name}}}}} (no parentheses), or give one value",
+        )
+        for use in template.placeholders
+        if use.name in values and isinstance(values[use.name].value, list) and not use.in_list
+    ]
+
+
+def _value_problem(
+    template: Template, use: PlaceholderUse, given: ParamValue | None
+) -> Problem | None:
+    if given is None:
+        hint = _GIVE_HINT.format(use.name)
+        return template.source.problem(use.start, f"no value for {{{{{use.name}}}}}", hint)
+    reason = placeholder_problem(given.value)
+    if reason is None:
+        return None
+    return template.source.problem(
+        use.start,
+        f"the value of {{{{{use.name}}}}} ({given.origin}) {reason}",
+        "give text, a number, a boolean, or a non-empty list of one of them",
+    )
 
 
 def _custom_value_problems(template: Template, values: Mapping[str, ParamValue]) -> list[Problem]:
@@ -198,7 +200,8 @@ def _custom_value_problems(template: Template, values: Mapping[str, ParamValue])
         given = values.get(declaration.name)
         call = first_call.get(declaration.name)
         if given is None:
-            if declaration.default is None and call is not None:
+            broken = declaration.name in template.broken
+            if declaration.default is None and call is not None and not broken:
                 problems.append(_no_custom_value(template, declaration, call.offset))
             continue
         try:
@@ -260,9 +263,10 @@ def prepare(
     list_threshold: int = DEFAULT_LIST_THRESHOLD,
 ) -> PreparedQuery:
     """Substitute the placeholders and build AMC's parameters; ParameterError naming the first
-    parameter problem (missing, empty, mistyped, unused...)."""
+    parameter problem (missing, empty or mistyped values, values the SQL does not use...).
+    A declaration no CUSTOM_PARAMETER uses is sent anyway (AMC accepts it; `lint` reports it)."""
     template = sql if isinstance(sql, Template) else scan_template(sql)
-    for problem in parameter_problems(template, values):
+    for problem in parameter_problems(template, values, strict=False):
         if problem.severity is Severity.ERROR:
             raise ParameterError(problem.message, hint=problem.hint)
     return PreparedQuery(

@@ -25,6 +25,11 @@ TRANSPARENT: tuple[type[exp.Expr], ...] = tuple(
 )
 # AMC aggregates sqlglot reads as unknown functions; all return their inputs (a list of them).
 ANONYMOUS_AGGREGATES = frozenset({"COLLECT"})
+_NULL_TESTS = frozenset({"ISNULL", "ISNOTNULL"})
+# Aggregates whose WITHIN GROUP (ORDER BY x) holds the value they take (PERCENTILE_CONT...).
+_ORDERED_SET: tuple[type[exp.Expr], ...] = tuple(
+    getattr(exp, n) for n in "PercentileCont PercentileDisc Mode Median Quantile".split()
+)
 _COMPARISON_NAMES = (
     "EQ NEQ NullSafeEQ NullSafeNEQ GT GTE LT LTE Like ILike RegexpLike RegexpILike SimilarTo Glob"
 )
@@ -45,6 +50,7 @@ class Classes:
         """The class of every output column of `scope`, in order."""
         key = id(scope)
         if key not in self._outputs:
+            self._outputs[key] = []  # a scope reading itself (invalid SQL) ends here
             self._outputs[key] = self._compute_outputs(scope)
         return self._outputs[key]
 
@@ -60,8 +66,11 @@ class Classes:
     def of(self, node: exp.Expr, scope: Scope) -> str:
         if isinstance(node, exp.Column):
             return self.column_class(node, scope)
+        if _null_test(node):
+            return "NONE"
         if isinstance(node, exp.Window):
-            return self._children(node.this, scope) if is_transparent(node.this) else "NONE"
+            function = _unwrap(node.this)
+            return self._children(function, scope) if is_transparent(function) else "NONE"
         if isinstance(node, exp.AggFunc) and not is_transparent(node):
             return "NONE"
         if isinstance(node, exp.Query | exp.Subquery):
@@ -70,10 +79,10 @@ class Classes:
         return self._children(node, scope)
 
     def _children(self, node: exp.Expr, scope: Scope) -> str:
-        return strictest(self.of(child, scope) for child in node.iter_expressions())
+        return strictest(self.of(child, scope) for child in value_parts(node))
 
     def column_class(self, column: exp.Column, scope: Scope) -> str:
-        source = self.scopes.resolve(column, scope).source
+        source = self.scopes.resolve(column, scope).source or self._documented(column, scope)
         name = column.name.lower()
         if isinstance(source, exp.Table):
             table = self.documented.table(source.name)
@@ -85,6 +94,19 @@ class Classes:
         classes = self.outputs(source)
         index = names.index(name) if name in names else -1
         return classes[index] if 0 <= index < len(classes) else "NONE"
+
+    def _documented(self, column: exp.Column, scope: Scope) -> exp.Table | None:
+        """Without a schema, the one documented table of the scope that has the column."""
+        if column.table:
+            return None
+        owners = [
+            source
+            for source in selected(scope).values()
+            if isinstance(source, exp.Table)
+            and (table := self.documented.table(source.name)) is not None
+            and table.column(column.name) is not None
+        ]
+        return owners[0] if len(owners) == 1 else None
 
     def origin(self, node: exp.Expr, scope: Scope, wanted: str) -> str | None:
         """The base column of class `wanted` that `node` takes its class from."""
@@ -110,6 +132,32 @@ class Classes:
                 if found:
                     return found
         return None
+
+
+def _unwrap(node: exp.Expr) -> exp.Expr:
+    """The function inside IGNORE NULLS / RESPECT NULLS."""
+    while isinstance(node, exp.IgnoreNulls | exp.RespectNulls):
+        node = node.this
+    return node
+
+
+def _null_test(node: exp.Expr) -> bool:
+    """`x IS NULL`, ISNULL(x), ISNOTNULL(x): a boolean that does not reveal x."""
+    if isinstance(node, exp.Is):
+        return isinstance(node.expression, exp.Null)
+    return isinstance(node, exp.Anonymous) and str(node.this).upper() in _NULL_TESTS
+
+
+def value_parts(node: exp.Expr) -> list[exp.Expr]:
+    """The parts of `node` whose values can reach its result, not the keys that only order
+    them (an aggregate's ORDER BY, MAX_BY's key, ARRAY_SORT's comparator, a window's spec)."""
+    if isinstance(node, exp.Order) and node.this is not None:
+        return [node.this]
+    if isinstance(node, exp.WithinGroup) and not isinstance(node.this, _ORDERED_SET):
+        return [node.this]
+    if isinstance(node, exp.ArgMax | exp.ArgMin | exp.ArraySort | exp.Window):
+        return [node.this]
+    return list(node.iter_expressions())
 
 
 def is_transparent(node: exp.Expr | None) -> bool:
@@ -158,8 +206,11 @@ def _literal_filter_problems(parsed: Parsed, classes: Classes) -> Iterator[Probl
                 if cls not in NO_LITERAL_FILTERS:
                     continue
                 name = classes.origin(side, scope, cls) or side.sql()
+                offset = parsed.start(node)
+                if isinstance(node, exp.Case):
+                    offset = parsed.keyword_before(offset, TokenType.CASE)
                 yield parsed.problem(
-                    parsed.start(node),
+                    offset,
                     f"column '{name}' has aggregation threshold {cls} and cannot be compared "
                     "with literal values",
                     "filter on a lower-threshold column instead; HIGH and VERY_HIGH values may "
@@ -183,6 +234,17 @@ def literal_compared(node: exp.Expr) -> list[exp.Expr]:
     if isinstance(node, exp.Case) and node.this is not None:
         whens = [branch.this for branch in node.args.get("ifs") or []]
         return [node.this] if whens and all(constant(w) for w in whens) else []
+    return _membership(node)
+
+
+def _membership(node: exp.Expr) -> list[exp.Expr]:
+    """ARRAY_CONTAINS(literal array, x) and AMC's CONTAINED_IN(x, literal array)."""
+    if isinstance(node, exp.ArrayContains):
+        return [node.expression] if constant(node.this) else []
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() == "CONTAINED_IN":
+        arguments = node.expressions
+        if len(arguments) == 2 and constant(arguments[1]) and not constant(arguments[0]):
+            return [arguments[0]]
     return []
 
 

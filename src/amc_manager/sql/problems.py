@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -49,7 +50,7 @@ class Source:
     def __init__(self, text: str, file: str = "<sql>") -> None:
         self.text = text
         self.file = file
-        self._line_starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of the character at `offset`."""

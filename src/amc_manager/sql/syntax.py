@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -24,6 +27,8 @@ _STATEMENTS: dict[type[exp.Expr], str] = {
     exp.Alter: "ALTER",
 }
 _OBJECT_TEXT = re.compile(r"\s*<[^<>]*(?:<[^<>]*>[^<>]*)*>")
+_NAME_HOLDERS = (exp.Table, exp.TableAlias, exp.Column, exp.Identifier, exp.DataType)
+_PLACE_HINT = "use placeholders where a literal value would go; names cannot be parameters"
 _SYNTAX_HINT = "check the SQL just before this point: a missing comma, parenthesis or keyword?"
 
 
@@ -67,8 +72,9 @@ def parse_template(template: Template) -> Parsed | Problem:
     """The template's single SELECT query, or the problem that prevents reading one."""
     text = template.parse_text()
     try:
-        tokens = tuple(DIALECT.tokenize(text))
-        statements = [s for s in DIALECT.parser().parse(list(tokens), text) if s is not None]
+        with _quiet_sqlglot():
+            tokens = tuple(DIALECT.tokenize(text))
+            statements = [s for s in DIALECT.parser().parse(list(tokens), text) if s is not None]
     except ParseError as error:
         return _parse_problem(template, error)
     except TokenError as error:
@@ -83,13 +89,50 @@ def parse_template(template: Template) -> Parsed | Problem:
             "keep one SELECT query per file",
         )
     if not isinstance(first, exp.Query):
-        kind = _STATEMENTS.get(type(first), first.key.upper())
+        kind = _statement_kind(first)
         return template.source.problem(
             _statement_start(tokens, 0),
             f"{kind} statements are not supported: AMC runs one SELECT query",
             "write a SELECT (WITH ... SELECT) query; AMC cannot create or change tables",
         )
     return Parsed(template, first, tokens)
+
+
+def misplaced_placeholders(parsed: Parsed) -> list[Problem]:
+    """Placeholders the parser read as names (a table, a column alias...), not as values."""
+    values = {
+        n.meta.get("start")
+        for n in parsed.query.find_all(exp.Placeholder)
+        if not isinstance(n.parent, _NAME_HOLDERS) and n.arg_key != "alias"
+    }
+    return [
+        parsed.problem(
+            use.start,
+            f"{{{{{use.name}}}}} cannot stand here: a placeholder is a value (a literal), not a "
+            "name or a keyword",
+            _PLACE_HINT,
+        )
+        for use in parsed.template.placeholders
+        if use.start not in values
+    ]
+
+
+@contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    """sqlglot logs a warning when it falls back to an opaque command; we report it instead."""
+    logger = logging.getLogger("sqlglot")
+    disabled = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = disabled
+
+
+def _statement_kind(statement: exp.Expr) -> str:
+    if isinstance(statement, exp.Command):
+        return str(statement.this).upper()
+    return _STATEMENTS.get(type(statement), statement.key.upper())
 
 
 def _statement_start(tokens: tuple[Token, ...], index: int) -> int:
@@ -117,7 +160,7 @@ def _parse_problem(template: Template, error: ParseError) -> Problem:
             use.start,
             f"{{{{{use.name}}}}} cannot stand here: a placeholder is a value (a literal), not a "
             "name or a keyword",
-            "use placeholders where a literal value would go",
+            _PLACE_HINT,
         )
     description = _describe(str(first.get("description") or error))
     where = f" at '{highlight}'" if highlight and offset is not None else ""

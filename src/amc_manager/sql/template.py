@@ -94,6 +94,8 @@ class Template:
     problems: tuple[Problem, ...]
     fatal: bool = False
     words: frozenset[str] = field(default_factory=frozenset)
+    broken: frozenset[str] = field(default_factory=frozenset)
+    malformed: tuple[tuple[int, int], ...] = ()
 
     @property
     def text(self) -> str:
@@ -117,12 +119,13 @@ class Template:
     def parse_text(self) -> str:
         """The text with each `{{name}}` replaced by a `:_name` sentinel of the same length,
         so offsets, lines and columns stay those of the file."""
+        spans = [(u.start, u.end, f":_{u.name}") for u in self.placeholders]
+        spans += [(start, end, "NULL") for start, end in self.malformed]
         pieces: list[str] = []
         position = 0
-        for use in self.placeholders:
-            sentinel = f":_{use.name}"
-            pieces += [self.text[position : use.start], sentinel.ljust(use.end - use.start)]
-            position = use.end
+        for start, end, sentinel in sorted(spans):
+            pieces += [self.text[position:start], sentinel.ljust(end - start)]
+            position = end
         pieces.append(self.text[position:])
         return "".join(pieces)
 
@@ -134,11 +137,13 @@ def scan_template(text: str, file: str = "<sql>") -> Template:
     scan.run()
     lexemes = tuple(scan.lexemes)
     first = lexemes[0].start if lexemes else len(text)
-    declarations = _declarations(source, scan.comments, first, scan.problems)
+    broken: set[str] = set()
+    declarations = _declarations(source, scan.comments, first, scan.problems, broken)
+    malformed: list[tuple[int, int]] = []
     return Template(
         source=source,
         lexemes=lexemes,
-        placeholders=tuple(_placeholders(source, lexemes, scan.problems)),
+        placeholders=tuple(_placeholders(source, lexemes, scan.problems, malformed)),
         declarations=declarations,
         calls=tuple(_calls(source, lexemes, scan.problems)),
         problems=tuple(scan.problems),
@@ -146,6 +151,8 @@ def scan_template(text: str, file: str = "<sql>") -> Template:
         words=frozenset(
             text[x.start : x.end].lower() for x in lexemes if x.kind in ("word", "quoted")
         ),
+        broken=frozenset(broken),
+        malformed=tuple(malformed),
     )
 
 
@@ -199,7 +206,10 @@ class _Scan:
 
 
 def _placeholders(
-    source: Source, lexemes: tuple[Lexeme, ...], problems: list[Problem]
+    source: Source,
+    lexemes: tuple[Lexeme, ...],
+    problems: list[Problem],
+    malformed: list[tuple[int, int]],
 ) -> Iterator[PlaceholderUse]:
     previous: Lexeme | None = None
     for lexeme in lexemes:
@@ -209,6 +219,7 @@ def _placeholders(
                 after_in = previous is not None and _word(source, previous) == "IN"
                 yield PlaceholderUse(inner, lexeme.start, lexeme.end, after_in)
             else:
+                malformed.append((lexeme.start, lexeme.end))
                 problems.append(
                     source.problem(
                         lexeme.start,
@@ -251,8 +262,14 @@ def _calls(
 
 
 def _declarations(
-    source: Source, comments: list[tuple[int, int]], first_code: int, problems: list[Problem]
+    source: Source,
+    comments: list[tuple[int, int]],
+    first_code: int,
+    problems: list[Problem],
+    broken: set[str],
 ) -> tuple[Declaration, ...]:
+    """The leading `-- @param` lines; names whose declaration has a problem go to `broken`
+    (so their uses are not reported a second time as undeclared or without a value)."""
     found: dict[str, Declaration] = {}
     for start, end in comments:
         match = _DECLARATION.match(source.text, start, end)
@@ -261,7 +278,10 @@ def _declarations(
         if start > first_code:
             problems.append(_late_declaration(source, start))
             continue
+        before = len(problems)
         declaration = _declaration(source, match, problems)
+        if len(problems) > before:
+            broken.add(match.group("name"))
         if declaration is None:
             continue
         if declaration.name in found:

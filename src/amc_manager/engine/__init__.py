@@ -1,0 +1,3 @@
+"""The durable execution engine: submission, tracking, downloads, results."""
+
+from __future__ import annotations

@@ -1,0 +1,344 @@
+"""The durable execution engine: each execution is a state machine stored in the database.
+
+Every step is recorded before and after its AMC call and is safe to repeat, so a process may
+die anywhere and whichever process next holds the execution's lease carries on:
+
+    queued -> submitting -> pending/running -> downloading -> succeeded
+                     \\-> failed | rejected | cancelled
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from amc_manager.client import (
+    AmcClient,
+    AmcError,
+    AmcTransportError,
+    AuthenticationError,
+    Execution,
+    ExecutionRequest,
+    InstanceRef,
+    PermissionDeniedError,
+    QuotaExceededError,
+    ReauthenticationRequired,
+    ValidationError,
+)
+from amc_manager.engine.results import collect_results
+from amc_manager.store import Store
+from amc_manager.store.rows import ExecutionRow, InstanceRow
+from amc_manager.store.store import start_submission, user_email
+
+logger = logging.getLogger("amc_manager.engine")
+AMC_TO_STATE = {
+    "PENDING": "pending",
+    "RUNNING": "running",
+    "PUBLISHING": "running",
+    "SUCCEEDED": "downloading",
+    "FAILED": "failed",
+    "CANCELLED": "cancelled",
+    "REJECTED": "rejected",
+}
+REJECTED_ADVICE = (
+    "AMC rejected the run (privacy overlap): change the query or the time "
+    "window instead of re-running the same one."
+)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Limits and intervals (seconds, divided by `time_scale`, AMC_TIME_SCALE)."""
+
+    max_active_per_instance: int = 10
+    max_active_per_account: int = 200
+    daily_adhoc_quota: int = 0
+    poll_interval: float = 5.0
+    queue_interval: float = 2.0
+    lease_seconds: float = 60.0
+    time_scale: float = 1.0
+    claim_batch: int = 100
+
+    def scaled(self, seconds: float) -> float:
+        return seconds / self.time_scale
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()[:20]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class Engine:
+    """Drives executions; `run_once` does every step that is due, for this process's leases."""
+
+    def __init__(
+        self,
+        store: Store,
+        clients: Callable[[str], Awaitable[AmcClient]],
+        results_dir: Path,
+        config: EngineConfig | None = None,
+        *,
+        owner: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._clients = clients
+        self.results_dir = results_dir
+        self.config = config or EngineConfig()
+        self.owner = owner or new_owner()
+        self.clock = clock
+        self._emails: dict[str, str] = {}
+        self._instances: dict[str, InstanceRow] = {}
+
+    # --- entry points ---------------------------------------------------------------------
+
+    async def run_once(self, only: set[str] | None = None) -> int:
+        """Claim what is due (optionally only `only`) and step it; returns how many."""
+        rows = await self.store.claim(
+            self.owner,
+            self.clock(),
+            self.config.lease_seconds,
+            self.config.claim_batch,
+            ids=sorted(only) if only is not None else None,
+        )
+        tracking = [r for r in rows if r.state in ("pending", "running")]
+        others = [r for r in rows if r.state not in ("pending", "running")]
+        await asyncio.gather(*(self._guarded(self._step, r) for r in others), self._track(tracking))
+        return len(rows)
+
+    async def _guarded(
+        self, step: Callable[[ExecutionRow], Awaitable[None]], row: ExecutionRow
+    ) -> None:
+        """A step's unexpected error never kills the loop: the lease lapses and it is retried."""
+        try:
+            await step(row)
+        except AmcTransportError as exc:
+            await self._later(row, f"AMC unreachable, will retry: {exc.message}")
+        except (ReauthenticationRequired, AuthenticationError, PermissionDeniedError) as exc:
+            await self._finish(row, "failed", error=str(exc))
+        except Exception as exc:  # a bug or a store hiccup: retried later, never lost
+            logger.exception("step of %s failed; will retry", row.id)
+            await self._later(row, f"internal error, will retry: {type(exc).__name__}")
+
+    async def _later(self, row: ExecutionRow, note: str, delay: float | None = None) -> None:
+        wait = delay if delay is not None else self.config.scaled(self.config.poll_interval)
+        await self.store.update_execution(
+            row.id,
+            self.owner,
+            next_check_at=self.clock() + wait,
+            lease_owner=None,
+            lease_expires_at=None,
+            error=note,
+        )
+
+    async def _finish(self, row: ExecutionRow, state: str, **values: Any) -> None:
+        await self.store.update_execution(
+            row.id,
+            self.owner,
+            state=state,
+            finished_at=self.clock(),
+            lease_owner=None,
+            lease_expires_at=None,
+            **values,
+        )
+
+    async def _context(self, row: ExecutionRow) -> tuple[AmcClient, InstanceRow]:
+        if row.user_id not in self._emails:
+            self._emails[row.user_id] = await user_email(self.store, row.user_id)
+        if row.instance_id not in self._instances:
+            self._instances[row.instance_id] = await self.store.instance_by_pk(row.instance_id)
+        return await self._clients(self._emails[row.user_id]), self._instances[row.instance_id]
+
+    # --- steps ----------------------------------------------------------------------------
+
+    async def _step(self, row: ExecutionRow) -> None:
+        if row.state == "queued":
+            await self._admit(row)
+        elif row.state == "submitting":
+            await self._submit(row)
+        elif row.state == "downloading":
+            await self._download(row)
+
+    async def _admit(self, row: ExecutionRow) -> None:
+        """queued -> submitting when the instance, account and daily budgets allow it."""
+        _, instance = await self._context(row)
+        now = self.clock()
+        day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        admitted = await start_submission(
+            self.store,
+            row.id,
+            self.owner,
+            instance_pk=instance.id,
+            account_pk=instance.account_pk,
+            max_instance=self.config.max_active_per_instance,
+            max_account=self.config.max_active_per_account,
+            daily_quota=self.config.daily_adhoc_quota,
+            day_start=day.timestamp(),
+            now=now,
+        )
+        if not admitted:
+            await self._later(row, "", self.config.scaled(self.config.queue_interval))
+            return
+        fresh = await self.store.get_execution(row.id)
+        assert fresh is not None
+        await self._submit(fresh)
+
+    async def _submit(self, row: ExecutionRow) -> None:
+        """Record the attempt, then create (adopting a previous attempt's execution)."""
+        client, instance = await self._context(row)
+        resume = row.attempts > 0
+        await self.store.update_execution(row.id, self.owner, attempts=row.attempts + 1)
+        try:
+            execution = await client.create_execution(
+                instance.ref(),
+                _request(row),
+                nonce=row.nonce,
+                since=row.submit_started_at,
+                resume=resume,
+            )
+        except QuotaExceededError as exc:
+            await self.store.update_execution(
+                row.id,
+                self.owner,
+                state="queued",
+                submit_started_at=None,
+                next_check_at=self.clock() + self.config.scaled(60.0 * min(row.attempts + 1, 10)),
+                lease_owner=None,
+                lease_expires_at=None,
+                error=f"re-queued: {exc.message}",
+            )
+            return
+        except ValidationError as exc:
+            await self._finish(row, "failed", error=str(exc))
+            return
+        await self._record_status(row, execution, submitted=True)
+
+    async def _record_status(
+        self, row: ExecutionRow, execution: Execution, *, submitted: bool = False
+    ) -> None:
+        state = AMC_TO_STATE.get(execution.status, "running")
+        values: dict[str, Any] = {
+            "amc_execution_id": execution.execution_id,
+            "amc_status": execution.status,
+            "state": state,
+        }
+        if submitted:
+            values["submitted_at"] = self.clock()
+        if state in ("failed", "cancelled", "rejected"):
+            error = execution.outcome_error()
+            values.update(error=str(error) if error else None, finished_at=self.clock())
+            if state == "rejected":
+                values["advice"] = REJECTED_ADVICE
+        next_check = self.clock() + self.config.scaled(self.config.poll_interval)
+        if state == "downloading":
+            next_check = self.clock()
+        await self.store.update_execution(
+            row.id,
+            self.owner,
+            next_check_at=next_check,
+            lease_owner=None,
+            lease_expires_at=None,
+            **values,
+        )
+
+    async def _track(self, rows: list[ExecutionRow]) -> None:
+        """Read status per instance: one list call covers many executions, else one GET."""
+        by_instance: dict[str, list[ExecutionRow]] = defaultdict(list)
+        for row in rows:
+            by_instance[row.instance_id].append(row)
+        await asyncio.gather(*(self._track_instance(group) for group in by_instance.values()))
+
+    async def _track_instance(self, rows: list[ExecutionRow]) -> None:
+        try:
+            client, instance = await self._context(rows[0])
+            if len(rows) == 1:
+                seen = {
+                    rows[0].amc_execution_id: await client.get_execution(
+                        instance.ref(), rows[0].amc_execution_id
+                    )
+                }
+            else:
+                seen = await self._list_since(client, instance.ref(), rows)
+        except AmcError as exc:
+            for row in rows:
+                await self._later(row, f"status check failed, will retry: {exc.message}")
+            return
+        for row in rows:
+            execution = seen.get(row.amc_execution_id)
+            if execution is None:  # older than the listing covered: ask for it directly
+                execution = await client.get_execution(instance.ref(), row.amc_execution_id)
+            await self._record_status(row, execution)
+
+    async def _list_since(
+        self, client: AmcClient, instance: InstanceRef, rows: list[ExecutionRow]
+    ) -> dict[str, Execution]:
+        oldest = min(r.submit_started_at or r.created_at for r in rows) - 600
+        start = datetime.fromtimestamp(oldest, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        wanted = {r.amc_execution_id for r in rows}
+        seen: dict[str, Execution] = {}
+        async for page in client.iter_executions(
+            instance, min_creation_time=start, include_cancelled=True
+        ):
+            seen.update({e.execution_id: e for e in page if e.execution_id in wanted})
+            if wanted <= seen.keys():
+                break
+        return seen
+
+    async def _download(self, row: ExecutionRow) -> None:
+        """Fetch every result file, stream them into one Parquet file, record the lineage."""
+        client, instance = await self._context(row)
+        outcome = await collect_results(client, instance.ref(), row, self.results_dir)
+        await self._finish(row, "succeeded", **outcome)
+
+    # --- requests from users --------------------------------------------------------------
+
+    async def cancel(self, execution_id: str) -> ExecutionRow:
+        """Cancel at AMC when submitted, locally when still queued."""
+        row = await self.store.get_execution(execution_id)
+        if row is None:
+            raise KeyError(execution_id)
+        if row.terminal or row.state == "downloading":
+            return row
+        if row.amc_execution_id:
+            client, instance = await self._context(row)
+            await client.cancel_execution(instance.ref(), row.amc_execution_id)
+        await self.store.update_execution(
+            row.id,
+            None,
+            state="cancelled",
+            amc_status=("CANCELLED" if row.amc_execution_id else None),
+            finished_at=self.clock(),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        fresh = await self.store.get_execution(execution_id)
+        assert fresh is not None
+        return fresh
+
+
+def _request(row: ExecutionRow) -> ExecutionRequest:
+    options = dict(row.options or {})
+    return ExecutionRequest(
+        sql=row.sql if row.adhoc else None,
+        workflow_id=None if row.adhoc else row.workflow_id,
+        start=row.time_window_start,
+        end=row.time_window_end,
+        window_type=None if row.time_window_start else row.time_window_type,
+        time_zone=row.time_zone,
+        parameter_values=dict(row.parameter_values or {}),
+        input_parameters=list(row.input_parameters or []),
+        timeout_seconds=options.get("timeout_seconds"),
+        ignore_data_gaps=bool(options.get("ignore_data_gaps")),
+        require_synthetic_data=bool(options.get("require_synthetic_data")),
+        disable_aggregation_controls=bool(options.get("disable_aggregation_controls")),
+        dry_run=bool(options.get("dry_run")),
+    )

@@ -1,0 +1,103 @@
+"""Handing work to the engine and following it: what `amc run` and `amc executions wait` do."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from amc_manager.store import Store
+from amc_manager.store.rows import ExecutionRow, InstanceRow
+
+if TYPE_CHECKING:
+    from amc_manager.engine.engine import Engine
+
+SUBMITTED_STATES = (
+    "pending",
+    "running",
+    "downloading",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "rejected",
+)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One execution to run: ad-hoc SQL or a saved workflow, its window and parameters."""
+
+    instance: InstanceRow
+    sql: str | None = None
+    workflow_id: str | None = None
+    start: str | None = None
+    end: str | None = None
+    window_type: str = "EXPLICIT"
+    time_zone: str = "UTC"
+    parameter_values: dict[str, Any] = field(default_factory=dict)
+    input_parameters: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def sql_hash(sql: str | None) -> str | None:
+    return None if sql is None else hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+async def enqueue(store: Store, user_id: str, spec: RunSpec) -> str:
+    """Store the execution as `queued`; nothing reaches AMC until the engine admits it."""
+    return await store.add_execution(
+        {
+            "user_id": user_id,
+            "instance_id": spec.instance.id,
+            "state": "queued",
+            "workflow_id": spec.workflow_id,
+            "adhoc": spec.sql is not None,
+            "sql": spec.sql,
+            "sql_hash": sql_hash(spec.sql),
+            "input_parameters": spec.input_parameters,
+            "parameter_values": spec.parameter_values,
+            "time_window_type": "EXPLICIT" if spec.start else spec.window_type,
+            "time_window_start": spec.start,
+            "time_window_end": spec.end,
+            "time_zone": spec.time_zone,
+            "options": spec.options,
+        }
+    )
+
+
+async def follow(
+    engine: Engine,
+    execution_id: str,
+    *,
+    until: Callable[[ExecutionRow], bool],
+    on_change: Callable[[ExecutionRow], None] | None = None,
+    tick: float = 0.2,
+) -> ExecutionRow:
+    """Drive this execution (when no other process holds it) until `until(row)` holds."""
+    last_state = None
+    while True:
+        await engine.run_once(only={execution_id})
+        row = await engine.store.get_execution(execution_id)
+        if row is None:
+            raise KeyError(execution_id)
+        if on_change is not None and (row.state, row.amc_status) != last_state:
+            last_state = (row.state, row.amc_status)
+            on_change(row)
+        if until(row):
+            return row
+        due_in = float(row.next_check_at) - time.time()
+        await asyncio.sleep(min(max(due_in, tick), 5 * tick))
+
+
+def finished(row: ExecutionRow) -> bool:
+    return row.terminal
+
+
+def submitted_or_waiting(row: ExecutionRow) -> bool:
+    """`--no-wait`: return once AMC has it, or once it waits locally behind a limit."""
+    return row.state in SUBMITTED_STATES or (
+        row.state == "queued" and row.attempts == 0 and row.next_check_at > time.time()
+    )

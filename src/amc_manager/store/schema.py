@@ -1,0 +1,153 @@
+"""The tables: users, tokens, AMC accounts and instances, workflows, executions, audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+# Tokens are Fernet ciphertext; the database never holds one in the clear.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("client_id", String(200), nullable=False),
+    Column("refresh_token", LargeBinary, nullable=False),
+    Column("access_token", LargeBinary),
+    Column("access_expires_at", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
+amc_accounts = Table(
+    "amc_accounts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("marketplace_id", String(32), nullable=False),
+    Column("region", String(2), nullable=False),
+    Column("name", String(200)),
+    UniqueConstraint("user_id", "entity_id", "marketplace_id", name="uq_amc_accounts_identity"),
+)
+
+amc_instances = Table(
+    "amc_instances",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), ForeignKey("amc_accounts.id"), nullable=False),
+    Column("instance_id", String(32), nullable=False),
+    Column("name", String(200)),
+    Column("api_endpoint", String(300)),
+    UniqueConstraint("account_id", "instance_id", name="uq_amc_instances_identity"),
+)
+
+workflows = Table(
+    "workflows",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("instance_id", String(36), ForeignKey("amc_instances.id"), nullable=False),
+    Column("workflow_id", String(200), nullable=False),
+    Column("sql", Text, nullable=False),
+    Column("sql_hash", String(64), nullable=False),
+    Column("input_parameters", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("instance_id", "workflow_id", name="uq_workflows_identity"),
+)
+
+workflow_executions = Table(
+    "workflow_executions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("instance_id", String(36), ForeignKey("amc_instances.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("amc_status", String(16)),
+    Column("amc_execution_id", String(64)),
+    Column("workflow_id", String(200)),
+    Column("adhoc", Boolean, nullable=False),
+    Column("sql", Text),
+    Column("sql_hash", String(64)),
+    Column("input_parameters", JSON, nullable=False),
+    Column("parameter_values", JSON, nullable=False),
+    Column("time_window_type", String(20), nullable=False),
+    Column("time_window_start", String(19)),
+    Column("time_window_end", String(19)),
+    Column("time_zone", String(64), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("nonce", String(32), nullable=False),
+    Column("submit_started_at", Float),
+    Column("submitted_at", Float),
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", Float),
+    Column("next_check_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("advice", Text),
+    Column("row_count", Integer),
+    Column("result_path", Text),
+    Column("result_columns", JSON),
+    Column("result_checksum", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Index("ix_executions_work", "state", "next_check_at"),
+    Index("ix_executions_instance_state", "instance_id", "state"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("user_email", String(320), nullable=False),
+    Column("instance_id", String(32)),
+    Column("operation", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Integer),
+    Column("attempt", Integer, nullable=False),
+    Column("duration", Float, nullable=False),
+    Column("error", String(200)),
+)
+
+# One request budget per AMC instance for every process: reservations on a shared clock.
+request_budget = Table(
+    "request_budget",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("next_free", Float, nullable=False),
+    Column("paused_until", Float, nullable=False),
+    Column("rate", Float, nullable=False),
+    Column("last_penalty", Float, nullable=False),
+)

@@ -1,0 +1,87 @@
+"""Fixtures: stores on SQLite and (when AMC_TEST_POSTGRES_URL is set) on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from amc_manager.config import Settings
+from amc_manager.store import Store, database_url_for
+
+POSTGRES_URL = os.environ.get("AMC_TEST_POSTGRES_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="AMC_TEST_POSTGRES_URL is not set (PostgreSQL tests skipped)"
+        ),
+    ),
+]
+
+
+async def _fresh_postgres() -> str:
+    """A new empty database per test, so tests never see each other's rows."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    assert POSTGRES_URL is not None
+    name = f"amc_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return asyncio.run(_fresh_postgres())
+
+
+@pytest.fixture
+async def store(database_url: str, tmp_path: Path) -> AsyncIterator[Store]:
+    async with Store(database_url_for(database_url, tmp_path)) as opened:
+        yield opened
+
+
+def sandbox_config_file(tmp_path: Path, **knobs: Any) -> Path:
+    path = tmp_path / "sandbox.json"
+    path.write_text(
+        json.dumps({"duration": "0.3", "throttle_rate": 0, "stats_enabled": True, **knobs})
+    )
+    return path
+
+
+def make_settings(tmp_path: Path, database_url: str | None = None, **extra: Any) -> Settings:
+    """Embedded-mode settings in a private AMC_HOME; fast polling for tests."""
+    values: dict[str, Any] = {
+        "AMC_HOME": str(tmp_path / "home"),
+        "AMC_SANDBOX_CONFIG": str(sandbox_config_file(tmp_path, **extra.pop("sandbox", {}))),
+        "AMC_POLL_INTERVAL": 0.2,
+        "AMC_LEASE_SECONDS": 10,
+        "AMC_REQUEST_RATE": 0,
+    }
+    if database_url:
+        values["AMC_DATABASE_URL"] = database_url
+    values.update(extra)
+    return Settings(**values)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No stray AMC_* settings from the machine leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("AMC_") and name != "AMC_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
