@@ -98,3 +98,22 @@ def test_long_in_list_selects_exactly_its_rows(
     chosen = data.draw(st.lists(st.sampled_from(universe), unique=True))
     names = list(dict.fromkeys(chosen + [f"{prefix}{i}" for i in range(size)]))
     assert _selected(universe, names) == set(universe) & set(names)
+
+
+_PIECES = st.sampled_from(
+    [
+        "SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "WITH", "AS", "IN", "JOIN",
+        "ON", "UNION", "VALUES", "(", ")", ",", "*", "'", "''", "--", "/*", "*/", "\n", ";",
+        "{{a}}", "{{", "}}", ":x", "campaign", "user_id", "dsp_impressions", "t", "t.",
+        "COUNT(1)", "SUM(impressions)", "CUSTOM_PARAMETER('a')", "-- @param a LONG 1\n", "1",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(st.one_of(_PIECES, TEXT), max_size=25))
+def test_lint_never_raises(pieces: list[str]) -> None:
+    """Whatever the text, the linter answers with problems, never an exception."""
+    sql = " ".join(pieces)
+    lint(sql, schema=SCHEMA, values={"a": ParamValue("a", ["x"], raw=False, origin="t")})
+    lint(sql)

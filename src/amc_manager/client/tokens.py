@@ -117,6 +117,7 @@ class TokenManager:
         self._sleep = sleep
         self._retry = retry or RetryPolicy()
         self._lock = asyncio.Lock()
+        self._lifetime: float | None = None
         self.grants = 0
 
     @property
@@ -124,7 +125,11 @@ class TokenManager:
         return self._credentials.client_id
 
     def _fresh(self, token: AccessToken | None) -> bool:
-        return token is not None and token.expires_at - self._margin > self._clock()
+        """Valid beyond the margin; a short-lived token keeps at least a quarter of its life."""
+        if token is None:
+            return False
+        margin = min(self._margin, self._lifetime / 4) if self._lifetime else self._margin
+        return token.expires_at - margin > self._clock()
 
     async def current(self) -> Secret:
         """A token that is valid for at least the refresh margin (proactive refresh)."""
@@ -163,6 +168,7 @@ class TokenManager:
         if body.get("refresh_token") and body["refresh_token"] != refresh_token.reveal():
             await self._store.save_refresh_token(self.user, Secret(body["refresh_token"]))
         lifetime = float(body.get("expires_in", 3600))
+        self._lifetime = lifetime
         return AccessToken(Secret(body["access_token"]), self._clock() + lifetime)
 
     async def _post_with_retries(self, form: dict[str, str]) -> httpx.Response:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import queue
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 import pyarrow.compute as _compute
@@ -21,6 +24,8 @@ from amc_manager.errors import AmcManagerError
 # pyarrow-stubs type compute kernels far narrower than Arrow accepts (mixed scalars and arrays),
 # so this module uses them untyped.
 pc: Any = _compute
+T = TypeVar("T")
+Batch = pa.RecordBatch
 
 # A plain decimal as AMC writes LONG and DECIMAL values: no leading zeros (so `0123` stays text),
 # no exponent, and no negative zero (`-0.0` is a double; a decimal would lose its sign).
@@ -63,11 +68,15 @@ def _all(mask: Any) -> bool:
 
 @dataclass
 class _ColumnProfile:
-    """Which types every value seen so far fits, plus the widths a decimal would need."""
+    """Which types every value seen so far fits, plus the widths a decimal would need.
+
+    Cheap checks come first and are exact: a batch whose text equals the text Arrow writes back
+    after casting (`cast -> cast back -> equal`) is canonical. Only batches that fail them (mixed
+    scales, overflowing integers, doubles) pay for the regular expressions.
+    """
 
     kinds: set[str] = field(default_factory=lambda: set(_ALL_KINDS))
     seen: bool = False
-    double_marker: bool = False
     int_digits: int = 0
     scale: int = 0
     digits: int = 0
@@ -80,54 +89,56 @@ class _ColumnProfile:
             self._observe_numeric(values)
         if _BOOL in self.kinds and not _all(pc.match_substring_regex(values, _BOOLEAN)):
             self.kinds.discard(_BOOL)
-        self._observe_temporal(values, _DATE_KIND, _DATE, pa.date32())
-        self._observe_temporal(values, _TS, _TIMESTAMP, pa.timestamp("ms"))
-
-    def _observe_temporal(self, values: Any, kind: str, pattern: str, target: Any) -> None:
-        if kind not in self.kinds:
-            return
-        if not _all(pc.match_substring_regex(values, pattern)):
-            self.kinds.discard(kind)
-            return
-        try:  # the pattern cannot tell 2024-02-30 from a real date; the cast can
-            pc.cast(values, target)
-        except pa.ArrowInvalid:
-            self.kinds.discard(kind)
+        if _DATE_KIND in self.kinds and not (
+            _looks_like(values, _DATE) and _casts(values, pa.date32())
+        ):
+            self.kinds.discard(_DATE_KIND)  # Arrow's date parser takes exactly yyyy-MM-dd
+        if _TS in self.kinds and not (
+            _all(pc.match_substring_regex(values, _TIMESTAMP)) and _casts(values, _ts())
+        ):
+            self.kinds.discard(_TS)
 
     def _observe_numeric(self, values: Any) -> None:
-        if _all(pc.match_substring_regex(values, _PLAIN)):
-            self._observe_plain(values)
-            return
-        self.kinds -= {_INT, _DEC}
-        if _FLOAT not in self.kinds:
-            return
-        if not _all(pc.match_substring_regex(values, _DOUBLE)):
-            self.kinds.discard(_FLOAT)
-            return
-        self.double_marker = True
-        self._measure(pc.replace_substring_regex(values, r"[eE].*$", ""))
-
-    def _observe_plain(self, values: Any) -> None:
         if _INT in self.kinds:
-            if _all(pc.invert(pc.match_substring(values, "."))) and _fits_int64(values):
-                # Integers only: the widest value bounds every width a decimal would need.
-                width = int(pc.max(pc.binary_length(values)).as_py())
-                self.int_digits = max(self.int_digits, width)
-                self.digits = max(self.digits, width)
+            if self._canonical_ints(values):
                 return
             self.kinds.discard(_INT)
-        self._measure(values)
+        if _DEC in self.kinds:
+            if _all(pc.match_substring_regex(values, _PLAIN)):
+                self._measure(values)
+                return
+            self.kinds.discard(_DEC)  # from now on a double column, or text
+        if _FLOAT in self.kinds:
+            if _all(pc.match_substring_regex(values, _DOUBLE)):
+                self._measure(pc.replace_substring_regex(values, r"[eE].*$", ""))
+            else:
+                self.kinds.discard(_FLOAT)
+
+    def _canonical_ints(self, values: Any) -> bool:
+        """Arrow parses the text as int64 and it is written as AMC writes a LONG.
+
+        Arrow also accepts `0123`, `00`, `-0` and hex `0x1F`: all start with `0` or `-0`.
+        """
+        if not _looks_like(values, _PLAIN) or not _casts(values, pa.int64()):
+            return False
+        odd = pc.or_(
+            pc.match_like(values, "0_%"), pc.starts_with(values, "-0")
+        )  # `0` alone is fine
+        if not _all(pc.invert(odd)):
+            return False
+        # The widest value bounds every width a decimal (or the double check) would need.
+        width = _max(pc.binary_length(values))
+        self.int_digits = max(self.int_digits, width)
+        self.digits = max(self.digits, width)
+        return True
 
     def _measure(self, values: Any) -> None:
-        """Integer digits, scale and all digits of plain-looking text (sign, `0.` not counted)."""
+        """Integer digits (sign not counted), scale and their sum, of plain-looking text."""
         length = pc.binary_length(values)
         dot = pc.find_substring(values, ".")
         has_dot = pc.greater_equal(dot, 0)
-        skipped = pc.add(
-            pc.cast(pc.starts_with(values, "-"), pa.int32()),
-            pc.cast(pc.match_substring_regex(values, r"^-?0"), pa.int32()),
-        )
-        integer = pc.subtract(pc.if_else(has_dot, dot, length), skipped)
+        sign = pc.cast(pc.starts_with(values, "-"), pa.int32())
+        integer = pc.subtract(pc.if_else(has_dot, dot, length), sign)
         scale = pc.if_else(has_dot, pc.subtract(pc.subtract(length, dot), 1), 0)
         self.int_digits = max(self.int_digits, _max(integer))
         self.scale = max(self.scale, _max(scale))
@@ -139,11 +150,14 @@ class _ColumnProfile:
             return pa.string()
         if _INT in self.kinds:
             return pa.int64()
-        if _DEC in self.kinds and self.int_digits + self.scale <= _MAX_PRECISION:
+        if _DEC in self.kinds:
+            if self.int_digits + self.scale > _MAX_PRECISION:
+                return pa.string()  # exact digits beat a rounded double
             if self.scale == 0:  # integers beyond int64
                 return pa.decimal128(_MAX_PRECISION, 0)
             return pa.decimal128(max(self.int_digits + self.scale, 1), self.scale)
-        if _FLOAT in self.kinds and self.double_marker and self.digits <= _DOUBLE_PLAIN_DIGITS:
+        # A double column: some value had an exponent, NaN or Infinity (or was `-0.0`).
+        if _FLOAT in self.kinds and self.digits <= _DOUBLE_PLAIN_DIGITS:
             return pa.float64()
         for kind, arrow in ((_BOOL, pa.bool_()), (_DATE_KIND, pa.date32()), (_TS, _ts())):
             if kind in self.kinds:
@@ -160,9 +174,17 @@ def _max(values: Any) -> int:
     return 0 if top is None else int(top)
 
 
-def _fits_int64(values: Any) -> bool:
+def _looks_like(values: Any, pattern: str) -> bool:
+    """The first non-null value matches: spares a failing cast (slow to raise) on text columns."""
+    for value in values:
+        if value.is_valid:
+            return re.fullmatch(pattern, value.as_py()) is not None
+    return True
+
+
+def _casts(values: Any, target: Any) -> bool:
     try:
-        pc.cast(values, pa.int64())
+        pc.cast(values, target)
     except pa.ArrowInvalid:
         return False
     return True
@@ -204,7 +226,7 @@ def _header(part: Path, block_size: int) -> list[str]:
     return names
 
 
-def _batches(part: Path, names: list[str], block_size: int) -> Iterator[pa.RecordBatch]:
+def _batches(part: Path, names: list[str], block_size: int) -> Iterator[Batch]:
     """Every row of one part, every column as text; one block in memory at a time."""
     with _reading(part):
         reader = pcsv.open_csv(
@@ -233,17 +255,77 @@ def _check_headers(parts: Sequence[Path], block_size: int) -> list[str]:
     return names
 
 
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = object()
+
+
+@contextmanager
+def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
+    """Pull `source` in a thread, up to `depth` items ahead of the caller.
+
+    Arrow's CSV reader, casts and Parquet writer release the GIL, so parsing the next block
+    overlaps checking or writing this one. Leaving the block stops and joins the thread.
+    """
+    items: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in source:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, who re-raises it
+            put(_Failure(exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    def consume() -> Iterator[T]:
+        while (item := items.get()) is not _DONE:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield cast(T, item)
+
+    thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _text_batches(parts: Sequence[Path], names: list[str], block_size: int) -> Iterator[Batch]:
+    for part in parts:
+        yield from _batches(part, names, block_size)
+
+
 def infer_schema(parts: Sequence[Path], names: list[str], block_size: int) -> pa.Schema:
     """Pass 1: read every value as text and keep, per column, the types all values fit."""
     profiles = [_ColumnProfile() for _ in names]
-    for part in parts:
-        for batch in _batches(part, names, block_size):
+    with _prefetched(_text_batches(parts, names, block_size)) as batches:
+        for batch in batches:
             for profile, column in zip(profiles, batch.columns, strict=True):
                 profile.observe(column)
     return pa.schema([(name, p.arrow_type()) for name, p in zip(names, profiles, strict=True)])
 
 
-def _typed(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+def _typed(batch: Batch, schema: pa.Schema) -> Batch:
     columns = [
         column if target == pa.string() else pc.cast(column, target)
         for column, target in zip(batch.columns, schema.types, strict=True)
@@ -252,17 +334,17 @@ def _typed(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
 
 
 def _write(parts: Sequence[Path], schema: pa.Schema, target: Path, block_size: int) -> int:
-    """Pass 2: convert and write, buffering up to one row group (rows or bytes, whichever first)."""
+    """Pass 2: convert (in the reader thread) and write, one row group per ~1M rows or 64 MiB."""
     rows = 0
-    pending: list[pa.RecordBatch] = []
-    with pq.ParquetWriter(target, schema) as writer:
-        for part in parts:
-            for batch in _batches(part, schema.names, block_size):
-                pending.append(_typed(batch, schema))
-                rows += batch.num_rows
-                if _buffered(pending):
-                    writer.write_table(pa.Table.from_batches(pending, schema=schema))
-                    pending = []
+    pending: list[Batch] = []
+    typed = (_typed(b, schema) for b in _text_batches(parts, schema.names, block_size))
+    with pq.ParquetWriter(target, schema) as writer, _prefetched(typed) as batches:
+        for batch in batches:
+            pending.append(batch)
+            rows += batch.num_rows
+            if _buffered(pending):
+                writer.write_table(pa.Table.from_batches(pending, schema=schema))
+                pending = []
         if pending:
             writer.write_table(pa.Table.from_batches(pending, schema=schema))
     return rows
@@ -300,6 +382,9 @@ def ingest_csv_parts(
         checksum = _seal(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, destination)
+    except pa.ArrowException as exc:  # reading errors are already IngestError; this is writing
+        tmp.unlink(missing_ok=True)
+        raise IngestError(f"cannot write {destination.name}: {exc}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -12,6 +12,7 @@ from amc_manager.sql.lint import lint
 from amc_manager.sql.params import (
     DEFAULT_LIST_THRESHOLD,
     PreparedQuery,
+    input_parameters,
     prepare,
     quote_string,
     substitute,
@@ -58,6 +59,7 @@ __all__ = [
     "Template",
     "TimeWindow",
     "format_problem",
+    "input_parameters",
     "lint",
     "parse_type",
     "prepare",

@@ -271,13 +271,18 @@ def prepare(
             raise ParameterError(problem.message, hint=problem.hint)
     return PreparedQuery(
         sql=substitute(template, values, list_threshold=list_threshold),
-        input_parameters=tuple(_input_parameter(d) for d in template.declarations),
+        input_parameters=input_parameters(template),
         parameter_values={
             d.name: coerce(values[d.name].value, d.ptype, raw=values[d.name].raw)
             for d in template.declarations
             if d.name in values
         },
     )
+
+
+def input_parameters(template: Template) -> tuple[dict[str, object], ...]:
+    """AMC's `inputParameters` for the template's `-- @param` declarations."""
+    return tuple(_input_parameter(d) for d in template.declarations)
 
 
 def _input_parameter(declaration: Declaration) -> dict[str, object]:

@@ -76,7 +76,7 @@ def parse_template(template: Template) -> Parsed | Problem:
             tokens = tuple(DIALECT.tokenize(text))
             statements = [s for s in DIALECT.parser().parse(list(tokens), text) if s is not None]
     except ParseError as error:
-        return _parse_problem(template, error)
+        return _parse_problem(template, error, DIALECT.tokenize(text))
     except TokenError as error:
         return template.source.problem(0, f"the SQL cannot be read: {error}", _SYNTAX_HINT)
     if not statements:
@@ -147,13 +147,12 @@ def _statement_start(tokens: tuple[Token, ...], index: int) -> int:
     return 0
 
 
-def _parse_problem(template: Template, error: ParseError) -> Problem:
+def _parse_problem(template: Template, error: ParseError, tokens: list[Token]) -> Problem:
     first = error.errors[0] if error.errors else {}
     line, col = first.get("line"), first.get("col")
     highlight = str(first.get("highlight") or "")
-    offset = None
-    if isinstance(line, int) and isinstance(col, int):
-        offset = _offset(template, line, col - len(highlight))
+    # The error names the token by its line and last column; its offset is exact.
+    offset = next((t.start for t in tokens if (t.line, t.col) == (line, col)), None)
     use = _placeholder_at(template, offset)
     if use is not None:
         return template.source.problem(
@@ -165,14 +164,6 @@ def _parse_problem(template: Template, error: ParseError) -> Problem:
     description = _describe(str(first.get("description") or error))
     where = f" at '{highlight}'" if highlight and offset is not None else ""
     return template.source.problem(offset, f"syntax error{where}: {description}", _SYNTAX_HINT)
-
-
-def _offset(template: Template, line: int, column: int) -> int:
-    text = template.text
-    position = 0
-    for _ in range(line - 1):
-        position = text.index("\n", position) + 1
-    return min(len(text), position + max(column, 0))
 
 
 def _placeholder_at(template: Template, offset: int | None) -> PlaceholderUse | None:

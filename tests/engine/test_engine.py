@@ -1,0 +1,255 @@
+"""The engine in-process against the embedded sandbox: outcomes, limits, quotas, audit, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+
+from amc_manager.engine.accounts import bootstrap_embedded
+from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
+from amc_manager.engine.runtime import Runtime
+from amc_manager.engine.worker import Worker
+from amc_manager.store.rows import ExecutionRow, InstanceRow
+from tests.engine.conftest import make_settings
+
+SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+
+def _window(days: int = 1, end_days_ago: int = 3) -> tuple[str, str]:
+    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    end -= timedelta(days=end_days_ago)
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    return (end - timedelta(days=days)).strftime(fmt), end.strftime(fmt)
+
+
+@asynccontextmanager
+async def opened(
+    tmp_path: Path, database_url: str, **extra: Any
+) -> AsyncIterator[tuple[Runtime, InstanceRow, str]]:
+    settings = make_settings(tmp_path, database_url, **extra)
+    async with Runtime(settings) as runtime:
+        await bootstrap_embedded(runtime, settings.user)
+        user_id = await runtime.store.ensure_user(settings.user)
+        instance = (await runtime.store.list_instances(user_id))[0]
+        yield runtime, instance, user_id
+
+
+async def _run(runtime: Runtime, user_id: str, spec: RunSpec) -> ExecutionRow:
+    execution_id = await enqueue(runtime.store, user_id, spec)
+    return await asyncio.wait_for(follow(runtime.engine(), execution_id, until=finished), 120)
+
+
+async def test_adhoc_run_stores_parquet_with_lineage(tmp_path: Path, database_url: str) -> None:
+    async with opened(tmp_path, database_url) as (runtime, instance, user_id):
+        start, end = _window()
+        row = await _run(
+            runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        assert row.state == "succeeded" and row.amc_status == "SUCCEEDED"
+        table = pq.read_table(row.result_path)
+        assert table.num_rows == row.row_count == 8
+        assert table.schema.field("impressions").type == "int64"
+        assert row.sql_hash and row.result_checksum and row.time_window_start == start
+        assert Path(row.result_path).parent == runtime.settings.results_dir
+        await runtime.audit.flush()
+        counts = await runtime.store.audit_counts()
+        stats = runtime.embedded.sandbox.stats if runtime.embedded else None
+        assert stats is not None
+        assert counts.get("api") == stats.requests_total
+        assert counts.get("token") == stats.token_grants
+        assert counts.get("download") == stats.downloads
+
+
+async def test_saved_workflow_with_parameters(tmp_path: Path, database_url: str) -> None:
+    sql = (
+        "SELECT device_type, SUM(impressions) AS impressions FROM dsp_impressions "
+        "WHERE device_type = CUSTOM_PARAMETER('device') GROUP BY device_type"
+    )
+    async with opened(tmp_path, database_url) as (runtime, instance, user_id):
+        client = await runtime.client(runtime.settings.user)
+        await client.create_workflow(
+            instance.ref(),
+            {
+                "workflowId": "by-device",
+                "sqlQuery": sql,
+                "inputParameters": [{"name": "device", "dataType": "STRING"}],
+            },
+        )
+        start, end = _window()
+        row = await _run(
+            runtime,
+            user_id,
+            RunSpec(
+                instance=instance,
+                workflow_id="by-device",
+                start=start,
+                end=end,
+                parameter_values={"device": "Tablet"},
+            ),
+        )
+        assert row.state == "succeeded"
+        assert pq.read_table(row.result_path).column("device_type").to_pylist() == ["Tablet"]
+
+
+async def test_compile_error_fails_with_amc_message(tmp_path: Path, database_url: str) -> None:
+    async with opened(tmp_path, database_url) as (runtime, instance, user_id):
+        start, end = _window()
+        row = await _run(
+            runtime,
+            user_id,
+            RunSpec(
+                instance=instance,
+                sql="SELECT campaign FROM dsp_impressions LIMIT 3",
+                start=start,
+                end=end,
+            ),
+        )
+        assert row.state == "failed" and "Was unable to compile workflow" in row.error
+
+
+async def test_rejection_ends_rejected_with_advice(tmp_path: Path, database_url: str) -> None:
+    async with opened(tmp_path, database_url, sandbox={"privacy_overlap_limit": 1}) as (
+        runtime,
+        instance,
+        user_id,
+    ):
+        start, end = _window()
+        spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        assert (await _run(runtime, user_id, spec)).state == "succeeded"
+        second = await _run(runtime, user_id, spec)
+        assert second.state == "rejected" and second.amc_status == "REJECTED"
+        assert "change the query or the time window" in second.advice
+
+
+async def test_cancel_queued_and_running(tmp_path: Path, database_url: str) -> None:
+    async with opened(tmp_path, database_url, sandbox={"duration": "30"}) as (
+        runtime,
+        instance,
+        user_id,
+    ):
+        start, end = _window()
+        engine = runtime.engine()
+        queued = await enqueue(
+            runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        assert (await engine.cancel(queued)).state == "cancelled"
+        running = await enqueue(
+            runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        await follow(engine, running, until=lambda r: r.amc_execution_id is not None)
+        row = await engine.cancel(running)
+        assert row.state == "cancelled" and row.amc_status == "CANCELLED"
+        client = await runtime.client(runtime.settings.user)
+        remote = await client.get_execution(instance.ref(), row.amc_execution_id)
+        assert remote.status == "CANCELLED"
+
+
+async def test_active_limit_holds_and_queue_drains(tmp_path: Path, database_url: str) -> None:
+    async with opened(
+        tmp_path, database_url, AMC_MAX_ACTIVE_PER_INSTANCE=2, sandbox={"duration": "0.5"}
+    ) as (runtime, instance, user_id):
+        start, end = _window()
+        ids = [
+            await enqueue(
+                runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+            )
+            for _ in range(5)
+        ]
+        engine = runtime.engine()
+        rows = await asyncio.wait_for(
+            asyncio.gather(*(follow(engine, i, until=finished) for i in ids)), 120
+        )
+        assert all(r.state == "succeeded" for r in rows)
+        assert runtime.embedded is not None
+        sandbox = runtime.embedded.sandbox
+        assert sandbox.stats.executions_created == 5
+        assert sandbox.stats.max_open_by_instance[instance.instance_id] <= 2
+
+
+async def test_daily_quota_waits_locally(tmp_path: Path, database_url: str) -> None:
+    async with opened(tmp_path, database_url, AMC_DAILY_ADHOC_QUOTA=1) as (
+        runtime,
+        instance,
+        user_id,
+    ):
+        start, end = _window()
+        first = await _run(
+            runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        assert first.state == "succeeded"
+        second = await enqueue(
+            runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        for _ in range(3):
+            await runtime.engine().run_once(only={second})
+        row = await runtime.store.get_execution(second)
+        assert row is not None and row.state == "queued" and row.amc_execution_id is None
+        assert runtime.embedded is not None
+        assert runtime.embedded.sandbox.stats.executions_created == 1
+
+
+async def test_amc_quota_answer_requeues(tmp_path: Path, database_url: str) -> None:
+    async with opened(
+        tmp_path, database_url, AMC_DAILY_ADHOC_QUOTA=0, sandbox={"daily_adhoc_quota": 1}
+    ) as (runtime, instance, user_id):
+        start, end = _window()
+        await _run(runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end))
+        second = await enqueue(
+            runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        await runtime.engine().run_once(only={second})
+        row = await runtime.store.get_execution(second)
+        assert row is not None and row.state == "queued"
+        assert "re-queued" in row.error and row.next_check_at > time.time() + 1
+
+
+async def test_lost_create_answers_never_duplicate(tmp_path: Path, database_url: str) -> None:
+    async with opened(tmp_path, database_url, sandbox={"faults": {"lost_create_rate": 1.0}}) as (
+        runtime,
+        instance,
+        user_id,
+    ):
+        start, end = _window()
+        row = await _run(
+            runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        assert row.state == "succeeded"
+        assert runtime.embedded is not None
+        assert runtime.embedded.sandbox.stats.executions_created == 1
+
+
+async def test_background_refresh_keeps_tokens_fresh(tmp_path: Path, database_url: str) -> None:
+    async with opened(
+        tmp_path, database_url, sandbox={"duration": "6", "token_lifetime_seconds": 3}
+    ) as (runtime, instance, user_id):
+        start, end = _window()
+        await enqueue(
+            runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        worker = Worker(runtime, runtime.engine(), idle=0.2, refresh_every=0.5)
+        task = asyncio.create_task(worker.run())
+        await asyncio.sleep(8)
+        worker.stop()
+        await task
+        await runtime.audit.flush()
+        assert runtime.embedded is not None
+        assert runtime.embedded.sandbox.stats.token_grants >= 3
+        rows = await runtime.store.list_executions(user_id=user_id)
+        assert rows[0].state == "succeeded"
+        client = await runtime.client(runtime.settings.user)
+        assert client.tokens.grants >= 3
+        async with runtime.store.begin() as conn:
+            refused = await conn.execute(
+                sa.text("SELECT COUNT(*) FROM audit_log WHERE status IN (401, 403)")
+            )
+            assert refused.scalar_one() == 0, "a call met an expired token"
