@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from amc_manager.config import Settings
+from amc_manager.config import DEFAULT_USER, Settings
 from amc_manager.engine.accounts import bootstrap_embedded
 from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
 from amc_manager.engine.runtime import Runtime
@@ -63,8 +63,8 @@ def _print_result(console: Console, name: str, row: ExecutionRow) -> None:
 
 async def _run(settings: Settings, console: Console) -> int:
     async with Runtime(settings) as runtime:
-        await bootstrap_embedded(runtime, settings.user)
-        user_id = await runtime.store.ensure_user(settings.user)
+        await bootstrap_embedded(runtime, DEFAULT_USER)
+        user_id = await runtime.store.ensure_user(DEFAULT_USER)
         instances = await runtime.store.list_instances(user_id)
         if not instances:
             raise UsageError("the embedded sandbox registered no instance")

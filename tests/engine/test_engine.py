@@ -115,6 +115,7 @@ async def test_compile_error_fails_with_amc_message(tmp_path: Path, database_url
             ),
         )
         assert row.state == "failed" and "Was unable to compile workflow" in row.error
+        assert row.error.startswith("AMC refused the request: ")
 
 
 async def test_rejection_ends_rejected_with_advice(tmp_path: Path, database_url: str) -> None:

@@ -83,6 +83,14 @@ def test_a_bad_window_is_reported_with_the_rule(tmp_path: Path) -> None:
     assert f"{path}: error: --end is missing" in result.stdout
 
 
+def test_a_lone_time_zone_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, "q.sql", VALID)
+    result = invoke(str(path), "--param", "advertiser=a", "--timezone", "Mars/Base")
+    assert result.exit_code == 2
+    assert f"{path}: error: unknown time zone 'Mars/Base'" in result.stdout
+    assert invoke(str(path), "--param", "advertiser=a", "--timezone", "Asia/Tokyo").exit_code == 0
+
+
 def test_warnings_alone_exit_0(tmp_path: Path) -> None:
     path = write(tmp_path, "q.sql", VALID)
     result = invoke(str(path), "--param", "advertiser=a", "--window", "CURRENT_MONTH")

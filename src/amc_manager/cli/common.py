@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from amc_manager.config import Settings, load_settings
+from amc_manager.config import DEFAULT_USER, Settings, load_settings
 from amc_manager.engine.accounts import bootstrap_embedded
 from amc_manager.engine.runtime import Runtime
 from amc_manager.store.rows import ExecutionRow, InstanceRow
@@ -33,8 +33,8 @@ def settings_for(as_user: str | None) -> Settings:
 @asynccontextmanager
 async def runtime_for(settings: Settings, *, bootstrap: bool = True) -> AsyncIterator[Runtime]:
     async with Runtime(settings) as runtime:
-        if bootstrap:
-            await bootstrap_embedded(runtime, settings.user)
+        if bootstrap:  # only the local default user is registered with the embedded sandbox
+            await bootstrap_embedded(runtime, DEFAULT_USER)
         yield runtime
 
 

@@ -23,6 +23,7 @@ from amc_manager.cli.common import (
     table,
 )
 from amc_manager.engine.accounts import resolve_instance
+from amc_manager.engine.engine import REFUSED_AT_SUBMISSION
 from amc_manager.engine.exports import export
 from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow, submitted_or_waiting
 from amc_manager.engine.runtime import Runtime
@@ -87,6 +88,8 @@ def _outcome(row: ExecutionRow) -> None:
     if row.state == "succeeded":
         return
     reason = row.error or "no reason given"
+    if row.amc_execution_id is None and reason.startswith(REFUSED_AT_SUBMISSION):
+        raise UsageError(f"execution {row.id}: {reason}", hint="fix the SQL or the request")
     advice = f" {row.advice}" if row.advice else ""
     raise ExecutionFailed(
         f"execution {row.id} ended {row.state}: {reason}.{advice}".replace("..", ".")

@@ -25,6 +25,7 @@ from amc_manager.sql import (
     window_problems,
 )
 from amc_manager.sql.problems import placeless, summary
+from amc_manager.sql.windows import zone_named
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,13 @@ def _values(request: ValidateRequest, name: str, problems: list[Problem]) -> dic
 def _window(
     request: ValidateRequest, name: str, problems: list[Problem], now: datetime
 ) -> TimeWindow | None:
-    given = (request.start, request.end, request.window, request.time_zone)
-    if all(option is None for option in given):
+    if request.start is None and request.end is None and request.window is None:
+        # No window to check; a lone --timezone is still checked.
+        if request.time_zone is not None:
+            try:
+                zone_named(request.time_zone)
+            except AmcManagerError as exc:
+                problems.append(placeless(name, exc.message, exc.hint))
         return None
     try:
         window = resolve_window(

@@ -50,6 +50,8 @@ AMC_TO_STATE = {
     "CANCELLED": "cancelled",
     "REJECTED": "rejected",
 }
+# A failure AMC gave at submission (invalid SQL or request): users get exit code 2 for it.
+REFUSED_AT_SUBMISSION = "AMC refused the request: "
 REJECTED_ADVICE = (
     "AMC rejected the run (privacy overlap): change the query or the time "
     "window instead of re-running the same one."
@@ -218,7 +220,7 @@ class Engine:
             )
             return
         except ValidationError as exc:
-            await self._finish(row, "failed", error=str(exc))
+            await self._finish(row, "failed", error=f"{REFUSED_AT_SUBMISSION}{exc.details}")
             return
         await self._record_status(row, execution, submitted=True)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import queue
+import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -20,6 +20,8 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from amc_manager.errors import AmcManagerError
+
+__all__ = ["IngestError", "IngestResult", "ingest_csv_parts"]
 
 # pyarrow-stubs type compute kernels far narrower than Arrow accepts (mixed scalars and arrays),
 # so this module uses them untyped.
@@ -38,7 +40,7 @@ _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}
 # No double is printed plainly with more digits than this (17 significant digits plus the
 # leading zeros of values down to 1e-4); a longer plain value keeps a double column text.
 _DOUBLE_PLAIN_DIGITS = 20
-_MAX_PRECISION = 38
+_PRECISION = 38
 _ROW_GROUP_ROWS = 1 << 20
 _ROW_GROUP_BYTES = 64 << 20
 
@@ -61,18 +63,16 @@ class IngestResult:
     bytes: int
 
 
-def _all(mask: Any) -> bool:
-    """True when every non-null entry is true (an all-null mask counts as true)."""
-    return bool(pc.all(mask, skip_nulls=True, min_count=0).as_py())
+# --- deciding types -------------------------------------------------------------------------
 
 
 @dataclass
 class _ColumnProfile:
     """Which types every value seen so far fits, plus the widths a decimal would need.
 
-    Cheap checks come first and are exact: a batch whose text equals the text Arrow writes back
-    after casting (`cast -> cast back -> equal`) is canonical. Only batches that fail them (mixed
-    scales, overflowing integers, doubles) pay for the regular expressions.
+    Every check is exact, never a guess: integers and dates are checked by Arrow's own parser
+    (whose result is kept for writing) plus a test for the spellings it also accepts; decimals
+    and doubles by regular expression.
     """
 
     kinds: set[str] = field(default_factory=lambda: set(_ALL_KINDS))
@@ -81,56 +81,62 @@ class _ColumnProfile:
     scale: int = 0
     digits: int = 0
 
-    def observe(self, values: pa.Array[Any]) -> None:
+    def observe(self, values: Any) -> Any | None:
+        """Narrow the candidates; return the values already converted when a check did so."""
         if values.null_count == len(values):
-            return
+            return None
         self.seen = True
-        if self.kinds & _NUMERIC:
-            self._observe_numeric(values)
+        converted = self._observe_numeric(values) if self.kinds & _NUMERIC else None
         if _BOOL in self.kinds and not _all(pc.match_substring_regex(values, _BOOLEAN)):
             self.kinds.discard(_BOOL)
-        if _DATE_KIND in self.kinds and not (
-            _looks_like(values, _DATE) and _casts(values, pa.date32())
-        ):
-            self.kinds.discard(_DATE_KIND)  # Arrow's date parser takes exactly yyyy-MM-dd
-        if _TS in self.kinds and not (
-            _all(pc.match_substring_regex(values, _TIMESTAMP)) and _casts(values, _ts())
-        ):
-            self.kinds.discard(_TS)
+        if _DATE_KIND in self.kinds:  # Arrow's date parser takes exactly yyyy-MM-dd
+            converted = self._keep_if(_DATE_KIND, _converted(values, _DATE, pa.date32()))
+        if _TS in self.kinds:
+            timestamps = _converted(values, _TIMESTAMP, pa.timestamp("ms"))
+            if timestamps is not None and not _all(pc.match_substring_regex(values, _TIMESTAMP)):
+                timestamps = None  # Arrow also takes a space for `T`, or no seconds
+            converted = self._keep_if(_TS, timestamps)
+        return converted
 
-    def _observe_numeric(self, values: Any) -> None:
+    def _keep_if(self, kind: str, converted: Any | None) -> Any | None:
+        if converted is None:
+            self.kinds.discard(kind)
+        return converted
+
+    def _observe_numeric(self, values: Any) -> Any | None:
         if _INT in self.kinds:
-            if self._canonical_ints(values):
-                return
+            ints = self._canonical_ints(values)
+            if ints is not None:
+                return ints
             self.kinds.discard(_INT)
         if _DEC in self.kinds:
             if _all(pc.match_substring_regex(values, _PLAIN)):
                 self._measure(values)
-                return
+                return None
             self.kinds.discard(_DEC)  # from now on a double column, or text
         if _FLOAT in self.kinds:
             if _all(pc.match_substring_regex(values, _DOUBLE)):
                 self._measure(pc.replace_substring_regex(values, r"[eE].*$", ""))
             else:
                 self.kinds.discard(_FLOAT)
+        return None
 
-    def _canonical_ints(self, values: Any) -> bool:
-        """Arrow parses the text as int64 and it is written as AMC writes a LONG.
+    def _canonical_ints(self, values: Any) -> Any | None:
+        """int64 values when every text is written as AMC writes a LONG.
 
-        Arrow also accepts `0123`, `00`, `-0` and hex `0x1F`: all start with `0` or `-0`.
+        Arrow's parser also takes `0123`, `00`, `-0` and hex `0x1F`: all start with `0` or `-0`.
         """
-        if not _looks_like(values, _PLAIN) or not _casts(values, pa.int64()):
-            return False
-        odd = pc.or_(
-            pc.match_like(values, "0_%"), pc.starts_with(values, "-0")
-        )  # `0` alone is fine
+        ints = _converted(values, _PLAIN, pa.int64())
+        if ints is None:
+            return None
+        odd = pc.or_(pc.match_like(values, "0_%"), pc.starts_with(values, "-0"))
         if not _all(pc.invert(odd)):
-            return False
-        # The widest value bounds every width a decimal (or the double check) would need.
+            return None
+        # The widest text bounds every width a decimal (or the double check) would need.
         width = _max(pc.binary_length(values))
         self.int_digits = max(self.int_digits, width)
         self.digits = max(self.digits, width)
-        return True
+        return ints
 
     def _measure(self, values: Any) -> None:
         """Integer digits (sign not counted), scale and their sum, of plain-looking text."""
@@ -145,28 +151,27 @@ class _ColumnProfile:
         self.digits = max(self.digits, _max(pc.add(integer, scale)))
 
     def arrow_type(self) -> pa.DataType:
-        """The narrowest exact type, in order: int64, decimal, double, bool, date, timestamp."""
+        """The first exact type of: int64, decimal128(38, s), double, bool, date, timestamp."""
         if not self.seen:
             return pa.string()
         if _INT in self.kinds:
             return pa.int64()
-        if _DEC in self.kinds:
-            if self.int_digits + self.scale > _MAX_PRECISION:
-                return pa.string()  # exact digits beat a rounded double
-            if self.scale == 0:  # integers beyond int64
-                return pa.decimal128(_MAX_PRECISION, 0)
-            return pa.decimal128(max(self.int_digits + self.scale, 1), self.scale)
+        if _DEC in self.kinds:  # exact digits beat a rounded double: too wide stays text
+            fits = self.int_digits + self.scale <= _PRECISION
+            return pa.decimal128(_PRECISION, self.scale) if fits else pa.string()
         # A double column: some value had an exponent, NaN or Infinity (or was `-0.0`).
         if _FLOAT in self.kinds and self.digits <= _DOUBLE_PLAIN_DIGITS:
             return pa.float64()
-        for kind, arrow in ((_BOOL, pa.bool_()), (_DATE_KIND, pa.date32()), (_TS, _ts())):
-            if kind in self.kinds:
-                return arrow
-        return pa.string()
+        if _BOOL in self.kinds:
+            return pa.bool_()
+        if _DATE_KIND in self.kinds:
+            return pa.date32()
+        return pa.timestamp("ms") if _TS in self.kinds else pa.string()
 
 
-def _ts() -> pa.DataType:
-    return pa.timestamp("ms")
+def _all(mask: Any) -> bool:
+    """True when every non-null entry is true (an all-null mask counts as true)."""
+    return bool(pc.all(mask, skip_nulls=True, min_count=0).as_py())
 
 
 def _max(values: Any) -> int:
@@ -174,20 +179,22 @@ def _max(values: Any) -> int:
     return 0 if top is None else int(top)
 
 
-def _looks_like(values: Any, pattern: str) -> bool:
-    """The first non-null value matches: spares a failing cast (slow to raise) on text columns."""
-    for value in values:
-        if value.is_valid:
-            return re.fullmatch(pattern, value.as_py()) is not None
-    return True
+def _converted(values: Any, pattern: str, target: pa.DataType) -> Any | None:
+    """Arrow's cast, or None when it fails.
 
-
-def _casts(values: Any, target: Any) -> bool:
+    The first non-null value is tried against `pattern` first: a failing cast raises, and
+    raising costs milliseconds, which text columns would pay on every check.
+    """
+    first = next((v.as_py() for v in values if v.is_valid), None)
+    if first is None or re.fullmatch(pattern, first) is None:
+        return None
     try:
-        pc.cast(values, target)
+        return pc.cast(values, target)
     except pa.ArrowInvalid:
-        return False
-    return True
+        return None
+
+
+# --- reading --------------------------------------------------------------------------------
 
 
 def _parse_options() -> pcsv.ParseOptions:
@@ -213,32 +220,21 @@ def _reading(part: Path) -> Iterator[None]:
         raise IngestError(f"cannot read result file {part.name}: {exc}") from exc
 
 
+def _open(part: Path, names: Sequence[str] | None, block_size: int) -> Any:
+    return pcsv.open_csv(
+        part,
+        read_options=pcsv.ReadOptions(block_size=block_size),
+        parse_options=_parse_options(),
+        convert_options=_convert_options(names),
+    )
+
+
 def _header(part: Path, block_size: int) -> list[str]:
     with _reading(part):
-        reader = pcsv.open_csv(
-            part,
-            read_options=pcsv.ReadOptions(block_size=block_size),
-            parse_options=_parse_options(),
-            convert_options=_convert_options(None),
-        )
+        reader = _open(part, None, block_size)
         names = list(reader.schema.names)
         reader.close()
     return names
-
-
-def _batches(part: Path, names: list[str], block_size: int) -> Iterator[Batch]:
-    """Every row of one part, every column as text; one block in memory at a time."""
-    with _reading(part):
-        reader = pcsv.open_csv(
-            part,
-            read_options=pcsv.ReadOptions(block_size=block_size),
-            parse_options=_parse_options(),
-            convert_options=_convert_options(names),
-        )
-        try:
-            yield from reader
-        finally:
-            reader.close()
 
 
 def _check_headers(parts: Sequence[Path], block_size: int) -> list[str]:
@@ -250,9 +246,20 @@ def _check_headers(parts: Sequence[Path], block_size: int) -> list[str]:
         if other != names:
             raise IngestError(
                 f"result file {part.name} has header {other}, but {parts[0].name} has {names}",
-                hint="the parts of one result must share one header; download them again",
+                hint="the parts of one result share one header; download them again",
             )
     return names
+
+
+def _text_batches(parts: Sequence[Path], names: list[str], block_size: int) -> Iterator[Batch]:
+    """Every row of every part, every column as text; one block in memory at a time."""
+    for part in parts:
+        with _reading(part):
+            reader = _open(part, names, block_size)
+            try:
+                yield from (batch for batch in reader if batch.num_rows)
+            finally:
+                reader.close()
 
 
 class _Failure:
@@ -265,10 +272,10 @@ _DONE = object()
 
 @contextmanager
 def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
-    """Pull `source` in a thread, up to `depth` items ahead of the caller.
+    """Run `source` in a thread, up to `depth` items ahead of the caller.
 
-    Arrow's CSV reader, casts and Parquet writer release the GIL, so parsing the next block
-    overlaps checking or writing this one. Leaving the block stops and joins the thread.
+    Arrow's CSV reader, compute kernels and Parquet writer release the GIL, so reading and
+    checking the next block overlaps writing this one. Leaving the block stops the thread.
     """
     items: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -288,7 +295,7 @@ def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
                 if not put(item):
                     return
             put(_DONE)
-        except BaseException as exc:  # handed to the consumer, who re-raises it
+        except BaseException as exc:  # handed to the consumer, who raises it
             put(_Failure(exc))
         finally:
             close = getattr(source, "close", None)
@@ -310,49 +317,97 @@ def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
         thread.join()
 
 
-def _text_batches(parts: Sequence[Path], names: list[str], block_size: int) -> Iterator[Batch]:
-    for part in parts:
-        yield from _batches(part, names, block_size)
+# --- writing --------------------------------------------------------------------------------
 
 
-def infer_schema(parts: Sequence[Path], names: list[str], block_size: int) -> pa.Schema:
-    """Pass 1: read every value as text and keep, per column, the types all values fit."""
-    profiles = [_ColumnProfile() for _ in names]
-    with _prefetched(_text_batches(parts, names, block_size)) as batches:
-        for batch in batches:
-            for profile, column in zip(profiles, batch.columns, strict=True):
-                profile.observe(column)
-    return pa.schema([(name, p.arrow_type()) for name, p in zip(names, profiles, strict=True)])
-
-
-def _typed(batch: Batch, schema: pa.Schema) -> Batch:
+def _typed(batch: Batch, schema: pa.Schema, converted: Sequence[Any | None]) -> Batch:
     columns = [
-        column if target == pa.string() else pc.cast(column, target)
-        for column, target in zip(batch.columns, schema.types, strict=True)
+        text if kind == pa.string() else ready if ready is not None else pc.cast(text, kind)
+        for text, ready, kind in zip(batch.columns, converted, schema.types, strict=True)
     ]
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def _write(parts: Sequence[Path], schema: pa.Schema, target: Path, block_size: int) -> int:
-    """Pass 2: convert (in the reader thread) and write, one row group per ~1M rows or 64 MiB."""
-    rows = 0
-    pending: list[Batch] = []
-    typed = (_typed(b, schema) for b in _text_batches(parts, schema.names, block_size))
-    with pq.ParquetWriter(target, schema) as writer, _prefetched(typed) as batches:
-        for batch in batches:
-            pending.append(batch)
-            rows += batch.num_rows
-            if _buffered(pending):
-                writer.write_table(pa.Table.from_batches(pending, schema=schema))
-                pending = []
-        if pending:
-            writer.write_table(pa.Table.from_batches(pending, schema=schema))
-    return rows
+class _RowGroups:
+    """A ParquetWriter fed batch by batch, one row group per ~1M rows or 64 MiB."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.rows = 0
+        self._writer = pq.ParquetWriter(path, schema)
+        self._pending: list[Batch] = []
+
+    def add(self, batch: Batch) -> None:
+        self._pending.append(batch)
+        self.rows += batch.num_rows
+        buffered = sum(b.num_rows for b in self._pending)
+        if buffered >= _ROW_GROUP_ROWS or sum(b.nbytes for b in self._pending) >= _ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(pa.Table.from_batches(self._pending, schema=self.schema))
+            self._pending = []
+
+    def close(self, *, flush: bool = True) -> None:
+        if flush:
+            self._flush()
+        self._pending = []
+        self._writer.close()
 
 
-def _buffered(pending: list[pa.RecordBatch]) -> bool:
-    rows = sum(b.num_rows for b in pending)
-    return rows >= _ROW_GROUP_ROWS or sum(b.nbytes for b in pending) >= _ROW_GROUP_BYTES
+def _profiled(
+    batches: Iterator[Batch], profiles: list[_ColumnProfile]
+) -> Iterator[tuple[Batch, list[Any | None], list[pa.DataType]]]:
+    """Each batch with its converted columns and the types the data so far allows."""
+    for batch in batches:
+        converted = [p.observe(column) for p, column in zip(profiles, batch.columns, strict=True)]
+        yield batch, converted, [p.arrow_type() for p in profiles]
+
+
+def _first_pass(
+    parts: Sequence[Path], names: list[str], block_size: int, target: Path
+) -> tuple[pa.Schema, bool]:
+    """Check every value, and meanwhile write `target` betting that the first block's types hold.
+
+    Returns the types every value fits, and whether `target` was written with them. AMC writes
+    each column one way, so the bet nearly always holds and the CSV is parsed once; it is lost
+    when, say, a text column starts with numbers, or a column starts with NULLs only.
+    """
+    profiles = [_ColumnProfile() for _ in names]
+    writer: _RowGroups | None = None
+    held = True
+    try:
+        with _prefetched(_profiled(_text_batches(parts, names, block_size), profiles)) as stream:
+            for batch, converted, types in stream:
+                if not held:
+                    continue
+                if writer is None:
+                    writer = _RowGroups(target, pa.schema(list(zip(names, types, strict=True))))
+                if types != writer.schema.types:
+                    held = False
+                    continue
+                writer.add(_typed(batch, writer.schema, converted))
+        final = pa.schema([(n, p.arrow_type()) for n, p in zip(names, profiles, strict=True)])
+        if writer is None:  # header-only parts: an empty file of text columns
+            writer = _RowGroups(target, final)
+    finally:
+        if writer is not None:
+            writer.close(flush=held)
+    return final, held
+
+
+def _second_pass(parts: Sequence[Path], schema: pa.Schema, block_size: int, target: Path) -> None:
+    """Parse again and write with the types pass 1 settled on (casts run in the reader thread)."""
+    nothing: list[Any | None] = [None] * len(schema)
+    typed = (_typed(b, schema, nothing) for b in _text_batches(parts, schema.names, block_size))
+    writer = _RowGroups(target, schema)
+    try:
+        with _prefetched(typed) as stream:
+            for batch in stream:
+                writer.add(batch)
+    finally:
+        writer.close()
 
 
 def _seal(path: Path) -> str:
@@ -370,19 +425,21 @@ def ingest_csv_parts(
 ) -> IngestResult:
     """Stream AMC's result parts (one shared header) into one Parquet file at `destination`.
 
-    Two passes over the files so that types are decided from every value, never guessed from the
-    first block: `0123` stays text, `1.5000` stays an exact decimal. The file appears whole or not
-    at all (temp name beside it, then `os.replace`). Synchronous: callers run it in a thread.
+    Types are decided from every value, never guessed from a sample: `0123` stays text, `1.5000`
+    stays an exact decimal (see `_ColumnProfile`). The file appears whole or not at all (a temp
+    name beside it, then `os.replace`). Synchronous and CPU-bound: callers run it in a thread.
     """
     names = _check_headers(parts, block_size)
     tmp = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
     try:
-        schema = infer_schema(parts, names, block_size)
-        rows = _write(parts, schema, tmp, block_size)
+        schema, written = _first_pass(parts, names, block_size, tmp)
+        if not written:
+            _second_pass(parts, schema, block_size, tmp)
         checksum = _seal(tmp)
         size = tmp.stat().st_size
+        rows = pq.ParquetFile(tmp).metadata.num_rows
         os.replace(tmp, destination)
-    except pa.ArrowException as exc:  # reading errors are already IngestError; this is writing
+    except pa.ArrowException as exc:  # reading errors are IngestError already; this is writing
         tmp.unlink(missing_ok=True)
         raise IngestError(f"cannot write {destination.name}: {exc}") from exc
     except BaseException:

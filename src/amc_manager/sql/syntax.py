@@ -25,6 +25,7 @@ _STATEMENTS: dict[type[exp.Expr], str] = {
     exp.Delete: "DELETE",
     exp.Merge: "MERGE",
     exp.Alter: "ALTER",
+    exp.Values: "VALUES",
 }
 _OBJECT_TEXT = re.compile(r"\s*<[^<>]*(?:<[^<>]*>[^<>]*)*>")
 _NAME_HOLDERS = (exp.Table, exp.TableAlias, exp.Column, exp.Identifier, exp.DataType)
@@ -92,7 +93,7 @@ def parse_template(template: Template) -> Parsed | Problem:
         kind = _statement_kind(first)
         return template.source.problem(
             _statement_start(tokens, 0),
-            f"{kind} statements are not supported: AMC runs one SELECT query",
+            f"{kind} not supported: AMC runs one SELECT query",
             "write a SELECT (WITH ... SELECT) query; AMC cannot create or change tables",
         )
     return Parsed(template, first, tokens)
@@ -131,8 +132,9 @@ def _quiet_sqlglot() -> Iterator[None]:
 
 def _statement_kind(statement: exp.Expr) -> str:
     if isinstance(statement, exp.Command):
-        return str(statement.this).upper()
-    return _STATEMENTS.get(type(statement), statement.key.upper())
+        return f"{str(statement.this).upper()} statements are"
+    kind = _STATEMENTS.get(type(statement))
+    return f"{kind} statements are" if kind else "this statement is"
 
 
 def _statement_start(tokens: tuple[Token, ...], index: int) -> int:

@@ -148,12 +148,20 @@ def scan_template(text: str, file: str = "<sql>") -> Template:
         calls=tuple(_calls(source, lexemes, scan.problems)),
         problems=tuple(scan.problems),
         fatal=scan.fatal,
-        words=frozenset(
-            text[x.start : x.end].lower() for x in lexemes if x.kind in ("word", "quoted")
-        ),
+        words=frozenset(_name_text(text, x).lower() for x in lexemes if x.kind in _NAMES),
         broken=frozenset(broken),
         malformed=tuple(malformed),
     )
+
+
+_NAMES = ("word", "quoted")
+
+
+def _name_text(text: str, lexeme: Lexeme) -> str:
+    """A word, or a quoted name without its quotes."""
+    if lexeme.kind == "quoted":
+        return text[lexeme.start + 1 : lexeme.end - 1]
+    return text[lexeme.start : lexeme.end]
 
 
 class _Scan:

@@ -1,0 +1,248 @@
+"""`amc run` and friends as users run them: exit codes, one-line errors, outputs, --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+AMC = str(Path(sys.executable).with_name("amc"))
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "campaign_performance.sql"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / "sandbox.json").write_text(json.dumps({"duration": "0.3", "throttle_rate": 0}))
+    return tmp_path
+
+
+def amc(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMC_")}
+    env.update(
+        AMC_HOME=str(home / "home"),
+        AMC_SANDBOX_CONFIG=str(home / "sandbox.json"),
+        AMC_POLL_INTERVAL="0.2",
+        NO_COLOR="1",
+        COLUMNS="200",
+    )
+    return subprocess.run(
+        [AMC, *args], capture_output=True, text=True, env=env, cwd=home, input=stdin, timeout=180
+    )
+
+
+def _dates() -> tuple[str, str]:
+    end = datetime.now(UTC).date() - timedelta(days=3)
+    return str(end - timedelta(days=1)), str(end)
+
+
+def _instance(home: Path) -> str:
+    done = amc(home, "instances", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    instance: str = json.loads(done.stdout)[0]["instance_id"]
+    return instance
+
+
+def _executions_in_store(home: Path) -> int:
+    db = home / "home" / "amc-manager.db"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM workflow_executions").fetchone()[0])
+
+
+def test_run_writes_rows_and_json_listing(home: Path) -> None:
+    start, end = _dates()
+    instance = _instance(home)
+    out = home / "rows.csv"
+    done = amc(
+        home,
+        "run",
+        str(EXAMPLE),
+        "--instance",
+        instance,
+        "--start",
+        start,
+        "--end",
+        end,
+        "--output",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    execution_id = done.stdout.splitlines()[0]
+    lines = out.read_text().splitlines()
+    assert lines[0] == "advertiser,campaign,impressions,reach,spend_usd,cpm_usd"
+    assert len(lines) == 9
+    shown = json.loads(amc(home, "executions", "show", execution_id, "--json").stdout)
+    for key in (
+        "id",
+        "amc_execution_id",
+        "instance_id",
+        "state",
+        "amc_status",
+        "time_window_start",
+        "time_window_end",
+        "time_zone",
+        "created_at",
+        "updated_at",
+        "row_count",
+        "result_path",
+        "error",
+    ):
+        assert key in shown
+    assert shown["state"] == "succeeded" and shown["row_count"] == 8
+    assert shown["instance_id"] == instance
+    listed = json.loads(amc(home, "executions", "list", "--json").stdout)
+    assert [e["id"] for e in listed] == [execution_id]
+    as_jsonl = amc(home, "results", execution_id, "--format", "jsonl")
+    assert as_jsonl.returncode == 0 and len(as_jsonl.stdout.splitlines()) == 8
+    as_csv = amc(home, "results", execution_id)
+    assert as_csv.stdout.splitlines()[0].startswith("advertiser,campaign")
+    parquet = amc(home, "results", execution_id, "--format", "parquet")
+    assert parquet.returncode == 2 and "Parquet needs --output" in parquet.stderr
+    cancel = amc(home, "executions", "cancel", execution_id)
+    assert cancel.returncode == 1 and "already finished" in cancel.stderr
+
+
+def test_no_wait_then_wait(home: Path) -> None:
+    start, end = _dates()
+    instance = _instance(home)
+    done = amc(
+        home,
+        "run",
+        str(EXAMPLE),
+        "--instance",
+        instance,
+        "--start",
+        start,
+        "--end",
+        end,
+        "--no-wait",
+    )
+    assert done.returncode == 0, done.stderr
+    execution_id = done.stdout.strip().splitlines()[0]
+    waited = amc(home, "executions", "wait", execution_id)
+    assert waited.returncode == 0, waited.stderr
+    assert "succeeded" in waited.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--instance", "amcnosuch01"], "unknown instance"),
+        (["--start", "{end}", "--end", "{start}"], "ends before it starts"),
+        (["--start", "{start}T00:30"], "not on a whole hour"),
+        (["--param", "novalue"], "is not NAME=VALUE"),
+        (["--output", "/nonexistent-dir/x.csv"], "cannot write --output"),
+        (["--timeout", "60"], "900-86400"),
+        (["--format", "xlsx"], "unknown format"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_stores_nothing(
+    home: Path, args: list[str], fragment: str
+) -> None:
+    start, end = _dates()
+    instance = _instance(home)
+    before = _executions_in_store(home)
+    base = {"--instance": instance, "--start": start, "--end": end}
+    for i in range(0, len(args), 2):
+        base[args[i]] = args[i + 1].format(start=start, end=end)
+    flat = [item for pair in base.items() for item in pair]
+    done = amc(home, "run", str(EXAMPLE), *flat)
+    assert done.returncode == 2, done.stderr
+    assert fragment in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert _executions_in_store(home) == before
+
+
+def test_unreadable_sql_file_and_missing_token(home: Path) -> None:
+    start, end = _dates()
+    instance = _instance(home)
+    done = amc(
+        home,
+        "run",
+        str(home / "missing.sql"),
+        "--instance",
+        instance,
+        "--start",
+        start,
+        "--end",
+        end,
+    )
+    assert done.returncode == 2 and "cannot read SQL file" in done.stderr
+    other = amc(
+        home,
+        "--debug",
+        "run",
+        str(EXAMPLE),
+        "--instance",
+        instance,
+        "--start",
+        start,
+        "--end",
+        end,
+        "--as",
+        "someone@example.com",
+    )
+    assert other.returncode == 2
+    assert "unknown instance" in other.stderr or "no stored token" in other.stderr
+
+
+def test_invalid_sql_is_exit_2_with_position(home: Path) -> None:
+    start, end = _dates()
+    bad = home / "bad.sql"
+    bad.write_text(
+        "SELECT campaign, SUM(impressions) AS n\nFROM dsp_impressions GROUP BY 1 LIMIT 3\n"
+    )
+    done = amc(home, "run", str(bad), "--instance", _instance(home), "--start", start, "--end", end)
+    assert done.returncode == 2
+    assert f"{bad}:2:" in done.stderr
+
+
+def test_sql_refused_by_amc_at_submission_exits_2(home: Path) -> None:
+    start, end = _dates()
+    bad = home / "bad.sql"
+    bad.write_text("SELECT campaign FROM dsp_impressions LIMIT 3\n")
+    done = amc(
+        home,
+        "run",
+        str(bad),
+        "--instance",
+        _instance(home),
+        "--start",
+        start,
+        "--end",
+        end,
+        "--no-lint",
+    )
+    assert done.returncode == 2, done.stderr
+    assert (
+        "AMC refused the request" in done.stderr and "Was unable to compile workflow" in done.stderr
+    )
+
+
+def test_db_upgrade_and_validate_registered(home: Path) -> None:
+    upgraded = amc(home, "db", "upgrade")
+    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    checked = amc(home, "validate", str(EXAMPLE))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_execution_failed_at_amc_exits_1(home: Path) -> None:
+    (home / "sandbox.json").write_text(
+        json.dumps(
+            {"duration": "0.3", "throttle_rate": 0, "faults": {"execution_failure_rate": 1.0}}
+        )
+    )
+    start, end = _dates()
+    done = amc(
+        home, "run", str(EXAMPLE), "--instance", _instance(home), "--start", start, "--end", end
+    )
+    assert done.returncode == 1, done.stderr
+    assert "ended failed" in done.stderr and "Internal error" in done.stderr
+    assert done.stderr.count("\n") == 1
