@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from amc_manager.cli import validate_remote as remote
 from amc_manager.config import load_settings
 from amc_manager.errors import AmcManagerError, UsageError
 from amc_manager.sql import (
@@ -104,9 +105,18 @@ def schema_for_mode() -> KnownSchema | None:
     return None if settings.use_real_api else KnownSchema.from_catalogue()
 
 
-def report(request: ValidateRequest, *, as_json: bool) -> int:
+def report(
+    request: ValidateRequest, *, as_json: bool, instance: str | None = None, dry_run: bool = False
+) -> int:
     """Check, print the problems to stdout (a summary to stderr); 2 when any is an error."""
-    problems, window = check_file(request, schema_for_mode(), now=datetime.now(UTC))
+    if dry_run and not instance:
+        raise UsageError("--dry-run needs --instance", hint="add --instance AMC_INSTANCE_ID")
+    schema = schema_for_mode()
+    if instance and load_settings().use_real_api:
+        schema = KnownSchema.from_data_sources(remote.data_sources(instance))
+    problems, window = check_file(request, schema, now=datetime.now(UTC))
+    if dry_run and not any(p.is_error for p in problems):
+        problems += remote.dry_run(request, instance or "", window)
     name = str(request.file)
     if as_json:
         extra: dict[str, object] = {"window": window.amc_fields() if window else None}
@@ -161,6 +171,16 @@ def validate(
         Path | None,
         typer.Option("--params-file", metavar="FILE.json", help="A JSON object of name: value."),
     ] = None,
+    instance: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ID",
+            help="Check names against this instance's AMC tables (real mode; cached a day).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Also compile at AMC (dryRun; needs --instance).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report instead.")] = False,
 ) -> None:
     """Check SQL, its parameters and the window locally, before anything is submitted.
@@ -182,4 +202,4 @@ def validate(
         param_json=tuple(param_json or ()),
         params_file=params_file,
     )
-    raise typer.Exit(report(request, as_json=as_json))
+    raise typer.Exit(report(request, as_json=as_json, instance=instance, dry_run=dry_run))

@@ -113,8 +113,13 @@ class Engine:
             ids=sorted(only) if only is not None else None,
         )
         tracking = [r for r in rows if r.state in ("pending", "running")]
-        others = [r for r in rows if r.state not in ("pending", "running")]
-        await asyncio.gather(*(self._guarded(self._step, r) for r in others), self._track(tracking))
+        queued = [r for r in rows if r.state == "queued"]
+        others = [r for r in rows if r.state not in ("pending", "running", "queued")]
+        await asyncio.gather(
+            *(self._guarded(self._step, r) for r in others),
+            self._track(tracking),
+            self._admit_queued(queued),
+        )
         return len(rows)
 
     async def _guarded(
@@ -170,8 +175,46 @@ class Engine:
         elif row.state == "downloading":
             await self._download(row)
 
+    async def _admit_queued(self, rows: list[ExecutionRow]) -> None:
+        """Admit queued runs oldest first, one decision at a time per instance.
+
+        Decided concurrently, only the oldest queued run of an instance could pass each round
+        (the others see it still queued), so a long queue would drain one run per
+        `queue_interval`. In order, one pass fills every free slot; the first refusal defers
+        the younger ones too (they would wait behind it anyway), and the admitted runs are
+        submitted concurrently.
+        """
+        by_instance: dict[str, list[ExecutionRow]] = defaultdict(list)
+        for row in sorted(rows, key=lambda r: r.created_at):
+            by_instance[row.instance_id].append(row)
+        await asyncio.gather(*(self._admit_in_order(group) for group in by_instance.values()))
+
+    async def _admit_in_order(self, rows: list[ExecutionRow]) -> None:
+        submissions: list[asyncio.Future[None]] = []
+        admitted: set[str] = set()
+
+        async def reserve(row: ExecutionRow) -> None:
+            if await self._reserve_slot(row):
+                admitted.add(row.id)
+
+        for index, row in enumerate(rows):
+            await self._guarded(reserve, row)
+            if row.id not in admitted:
+                await asyncio.gather(*(self._guarded(self._defer, r) for r in rows[index + 1 :]))
+                break
+            submissions.append(asyncio.ensure_future(self._guarded(self._submit_admitted, row)))
+        await asyncio.gather(*submissions)
+
+    async def _defer(self, row: ExecutionRow) -> None:
+        await self._later(row, "", self.config.scaled(self.config.queue_interval))
+
     async def _admit(self, row: ExecutionRow) -> None:
         """queued -> submitting when the instance, account and daily budgets allow it."""
+        if await self._reserve_slot(row):
+            await self._submit_admitted(row)
+
+    async def _reserve_slot(self, row: ExecutionRow) -> bool:
+        """queued -> submitting if every budget allows it; else back to the queue for a while."""
         _, instance = await self._context(row)
         now = self.clock()
         day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -188,8 +231,10 @@ class Engine:
             now=now,
         )
         if not admitted:
-            await self._later(row, "", self.config.scaled(self.config.queue_interval))
-            return
+            await self._defer(row)
+        return admitted
+
+    async def _submit_admitted(self, row: ExecutionRow) -> None:
         fresh = await self.store.get_execution(row.id)
         assert fresh is not None
         await self._submit(fresh)

@@ -90,18 +90,19 @@ class _ColumnProfile:
         if _BOOL in self.kinds and not _all(pc.match_substring_regex(values, _BOOLEAN)):
             self.kinds.discard(_BOOL)
         if _DATE_KIND in self.kinds:  # Arrow's date parser takes exactly yyyy-MM-dd
-            converted = self._keep_if(_DATE_KIND, _converted(values, _DATE, pa.date32()))
+            converted = self._keep_if(_DATE_KIND, _converted(values, _DATE, pa.date32()), converted)
         if _TS in self.kinds:
             timestamps = _converted(values, _TIMESTAMP, pa.timestamp("ms"))
             if timestamps is not None and not _all(pc.match_substring_regex(values, _TIMESTAMP)):
                 timestamps = None  # Arrow also takes a space for `T`, or no seconds
-            converted = self._keep_if(_TS, timestamps)
+            converted = self._keep_if(_TS, timestamps, converted)
         return converted
 
-    def _keep_if(self, kind: str, converted: Any | None) -> Any | None:
-        if converted is None:
+    def _keep_if(self, kind: str, checked: Any | None, other: Any | None) -> Any | None:
+        if checked is None:
             self.kinds.discard(kind)
-        return converted
+            return other
+        return checked
 
     def _observe_numeric(self, values: Any) -> Any | None:
         if _INT in self.kinds:
@@ -126,7 +127,7 @@ class _ColumnProfile:
 
         Arrow's parser also takes `0123`, `00`, `-0` and hex `0x1F`: all start with `0` or `-0`.
         """
-        ints = _converted(values, _PLAIN, pa.int64())
+        ints = _converted(values, r"-?[0-9]+", pa.int64())
         if ints is None:
             return None
         odd = pc.or_(pc.match_like(values, "0_%"), pc.starts_with(values, "-0"))
@@ -322,7 +323,7 @@ def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
 
 def _typed(batch: Batch, schema: pa.Schema, converted: Sequence[Any | None]) -> Batch:
     columns = [
-        text if kind == pa.string() else ready if ready is not None else pc.cast(text, kind)
+        ready if ready is not None and ready.type == kind else pc.cast(text, kind)
         for text, ready, kind in zip(batch.columns, converted, schema.types, strict=True)
     ]
     return pa.RecordBatch.from_arrays(columns, schema=schema)
@@ -384,16 +385,16 @@ def _first_pass(
                     continue
                 if writer is None:
                     writer = _RowGroups(target, pa.schema(list(zip(names, types, strict=True))))
-                if types != writer.schema.types:
-                    held = False
-                    continue
-                writer.add(_typed(batch, writer.schema, converted))
+                held = types == writer.schema.types
+                if held:
+                    writer.add(_typed(batch, writer.schema, converted))
         final = pa.schema([(n, p.arrow_type()) for n, p in zip(names, profiles, strict=True)])
-        if writer is None:  # header-only parts: an empty file of text columns
-            writer = _RowGroups(target, final)
-    finally:
+        writer = writer or _RowGroups(target, final)  # header-only parts: 0 rows, text columns
+        writer.close(flush=held)
+    except BaseException:
         if writer is not None:
-            writer.close(flush=held)
+            writer.close(flush=False)
+        raise
     return final, held
 
 
@@ -406,8 +407,10 @@ def _second_pass(parts: Sequence[Path], schema: pa.Schema, block_size: int, targ
         with _prefetched(typed) as stream:
             for batch in stream:
                 writer.add(batch)
-    finally:
-        writer.close()
+    except BaseException:
+        writer.close(flush=False)
+        raise
+    writer.close()
 
 
 def _seal(path: Path) -> str:
