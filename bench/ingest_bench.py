@@ -1,7 +1,8 @@
 """Ingest benchmark: 5 million AMC-format CSV rows into Parquet, ours against plain pyarrow.
 
 Run with `.venv/bin/python bench/ingest_bench.py [ROWS]`. Prints figures; asserts nothing.
-Each side runs in a fresh subprocess so its peak RSS (`ru_maxrss`) is its own.
+Each run is a fresh subprocess, so its peak RSS is its own; the sides alternate, twice each,
+and the fastest run of each side counts (the machine may be busy with other work).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ pc: Any = _compute
 
 ROWS = 5_000_000
 FILES = 5
+ROUNDS = 2
 TARGET_RATIO = 0.7
 TARGET_MB = 400
 
@@ -43,8 +45,8 @@ def make_table(rows: int, seed: int = 7) -> pa.Table:
     sales = pc.multiply(cents, pa.scalar(Decimal("0.0001"), pa.decimal128(4, 4)))
     return pa.table(
         {
-            "campaign": campaigns.take(pa.array(rng.integers(0, len(campaigns), rows))),
-            "device_type": devices.take(pa.array(rng.integers(0, len(devices), rows))),
+            "campaign": campaigns.take(rng.integers(0, len(campaigns), rows)),
+            "device_type": devices.take(rng.integers(0, len(devices), rows)),
             "event_date": pa.array(days, pa.int32()).cast(pa.date32()),
             "impressions": pa.array(rng.integers(-(2**62), 2**62, rows)),
             "total_product_sales": pc.cast(sales, pa.decimal128(38, 4)),
@@ -81,16 +83,28 @@ def run_baseline(parts: list[Path], out: Path) -> int:
     return rows
 
 
+def peak_rss_kb() -> int:
+    """This process's own peak RSS (VmHWM). `ru_maxrss` would do on macOS, but on Linux it
+    carries the parent's peak across fork and exec, which would charge ours with the data
+    generation's."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def measure(side: str, directory: Path) -> None:
-    """Child process: run one side, print seconds, rows and peak RSS as JSON."""
+    """Child process: run one side, print wall and CPU seconds, rows and peak RSS as JSON."""
     parts = sorted(directory.glob("result*.csv"))
-    idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
+    idle = peak_rss_kb()
     run = run_ours if side == "ours" else run_baseline
+    start, cpu = time.perf_counter(), time.process_time()
     rows = run(parts, directory / f"{side}.parquet")
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_kb": peak, "idle_kb": idle}))
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    figures = {"rows": rows, "seconds": seconds, "cpu": cpu_seconds, "peak_kb": peak_rss_kb()}
+    print(json.dumps({**figures, "idle_kb": idle}))
 
 
 def child(side: str, directory: Path) -> dict[str, Any]:
@@ -104,39 +118,51 @@ def child(side: str, directory: Path) -> dict[str, Any]:
     return result
 
 
-def report(name: str, figures: dict[str, Any]) -> float:
-    rate = figures["rows"] / figures["seconds"]
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest run (the machine may be shared), with the highest peak RSS seen."""
+    fastest = min(runs, key=lambda r: float(r["seconds"]))
+    return {**fastest, "peak_kb": max(r["peak_kb"] for r in runs)}
+
+
+def report(name: str, runs: list[dict[str, Any]]) -> tuple[float, float]:
+    top = best(runs)
+    rate, cpu_rate = top["rows"] / top["seconds"], top["rows"] / top["cpu"]
+    walls = " ".join(f"{r['seconds']:.2f}" for r in runs)
     print(
-        f"{name:<9} {figures['rows']:>10,} rows  {figures['seconds']:6.2f} s  {rate:>12,.0f} rows/s"
-        f"  peak RSS {figures['peak_kb'] / 1024:6.0f} MB (after imports {figures['idle_kb'] / 1024:.0f} MB)"
+        f"{name:<9} {top['rows']:>10,} rows  best {top['seconds']:5.2f} s of [{walls}]"
+        f"  {rate:>10,.0f} rows/s  ({cpu_rate:>10,.0f} rows per CPU-s)"
+        f"  peak RSS {top['peak_kb'] / 1024:4.0f} MB (imports {top['idle_kb'] / 1024:.0f} MB)"
     )
-    return rate
+    return rate, cpu_rate
 
 
-def main(rows: int) -> None:
+def main(rows: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
         directory = Path(tmp)
         start = time.perf_counter()
         parts = generate(directory, rows)
         megabytes = sum(p.stat().st_size for p in parts) / 2**20
+        took = time.perf_counter() - start
+        print(f"generated {rows:,} rows in {len(parts)} files, {megabytes:,.0f} MB, {took:.1f} s")
+        runs: dict[str, list[dict[str, Any]]] = {"ours": [], "baseline": []}
+        for _ in range(rounds):  # interleaved, so a busy moment hits both sides alike
+            for side, figures in runs.items():
+                figures.append(child(side, directory))
+        ours, ours_cpu = report("ours", runs["ours"])
+        base, base_cpu = report("baseline", runs["baseline"])
         print(
-            f"generated {rows:,} rows in {len(parts)} files, {megabytes:,.0f} MB CSV,"
-            f" in {time.perf_counter() - start:.1f} s"
+            f"ratio ours/baseline: {ours / base:.2f}x wall, {ours_cpu / base_cpu:.2f}x CPU"
+            f" (target >= {TARGET_RATIO}x)"
         )
-        ours = child("ours", directory)
-        baseline = child("baseline", directory)
-        ours_rate = report("ours", ours)
-        base_rate = report("baseline", baseline)
-        print(f"ratio ours/baseline: {ours_rate / base_rate:.2f}x (target >= {TARGET_RATIO}x)")
-        print(f"our peak RSS: {ours['peak_kb'] / 1024:.0f} MB (target < {TARGET_MB} MB)")
-        schema = pq.read_schema(directory / "ours.parquet")
-        print("our types: " + ", ".join(f"{f.name}={f.type}" for f in schema))
-        base_schema = pq.read_schema(directory / "baseline.parquet")
-        print("baseline types: " + ", ".join(f"{f.name}={f.type}" for f in base_schema))
+        peak = max(r["peak_kb"] for r in runs["ours"]) / 1024
+        print(f"our peak RSS: {peak:.0f} MB (target < {TARGET_MB} MB)")
+        for side in runs:
+            schema = pq.read_schema(directory / f"{side}.parquet")
+            print(f"{side} types: " + ", ".join(f"{f.name}={f.type}" for f in schema))
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--measure":
         measure(sys.argv[2], Path(sys.argv[3]))
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else ROWS)
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else ROWS, ROUNDS)

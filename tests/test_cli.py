@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pyarrow.parquet as pq
 
 AMC = str(Path(sys.executable).with_name("amc"))
 
@@ -90,5 +91,12 @@ def test_demo_runs_end_to_end_and_is_safe_to_rerun(tmp_path: Path) -> None:
         assert time.monotonic() - started < 300
     for name in ("campaign_performance", "reach_and_frequency", "dsp_sponsored_ads_overlap"):
         assert name in done.stdout
-        csv_file = tmp_path / "home" / "results" / "demo" / f"{name}.csv"
-        assert len(csv_file.read_text().splitlines()) > 1
+    files = [
+        line.split(": ", 1)[1]
+        for line in done.stdout.splitlines()
+        if line.startswith("result file: ")
+    ]
+    assert len(files) == 3
+    for file in files:
+        assert Path(file).parent == tmp_path / "home" / "results"
+        assert pq.read_metadata(file).num_rows > 0

@@ -58,7 +58,7 @@ def _print_result(console: Console, name: str, row: ExecutionRow) -> None:
     console.print(view)
     if (row.row_count or 0) > PREVIEW_ROWS:
         console.print(f"... {row.row_count - PREVIEW_ROWS} more rows")
-    console.print(f"result file: {row.result_path}\n")
+    console.print(f"result file: {row.result_path}\n", soft_wrap=True, highlight=False)
 
 
 async def _run(settings: Settings, console: Console) -> int:

@@ -269,28 +269,31 @@ async def enqueue_planned(
         return ids
 
 
-async def _open_count(store: Store) -> int:
-    rows = await store.list_executions()
-    return sum(1 for r in rows if r.state not in TERMINAL)
-
-
 async def wait_all_terminal(
     home: Path,
     database_url: str | None,
     timeout: float,
     *,
     alive: Sequence[subprocess.Popen[bytes]] = (),
+    owners: set[str] | None = None,
 ) -> float:
-    """Until no execution is open in the store; returns the seconds it took."""
+    """Until no execution is open in the store; returns the seconds it took.
+
+    `owners` collects the lease holders seen on the way (`HOST-PID-RANDOM`).
+    """
     started = time.monotonic()
+    left = -1
     async with Store(database_url_for(database_url, home)) as store:
         while time.monotonic() - started < timeout:
-            if await _open_count(store) == 0:
+            rows = await store.list_executions()
+            if owners is not None:
+                owners.update(r.lease_owner for r in rows if r.lease_owner)
+            left = sum(1 for r in rows if r.state not in TERMINAL)
+            if left == 0:
                 return time.monotonic() - started
             dead = [c.returncode for c in alive if c.poll() is not None]
             assert not dead, f"a worker died (exit {dead})"
-            await asyncio.sleep(0.5)
-        left = await _open_count(store)
+            await asyncio.sleep(0.2)
     raise AssertionError(f"{left} executions still open after {timeout} s")
 
 

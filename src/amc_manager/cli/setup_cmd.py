@@ -6,15 +6,17 @@ import asyncio
 import getpass
 import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import typer
 
 from amc_manager.cli.common import err, out, print_json, run_async, runtime_for, settings_for, table
 from amc_manager.cli.run_cmd import AsOption, _read_sql
-from amc_manager.client import Secret
+from amc_manager.client import AuditEvent, Secret
 from amc_manager.client.identity import Region, lwa_auth_url
 from amc_manager.engine.accounts import add_instance, resolve_instance, sync_accounts
 from amc_manager.engine.jobs import sql_hash
@@ -134,22 +136,48 @@ async def _exchange(runtime: Runtime, email: str, code: str, redirect: str) -> N
     assert runtime.http is not None
     credentials = runtime.credentials()
     url = runtime.endpoints()["lwa_token_url"] or "https://api.amazon.com/auth/o2/token"
-    response = await runtime.http.post(
-        url,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect,
-            "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret.reveal(),
-        },
-    )
+    started = time.perf_counter()
+    try:
+        response = await runtime.http.post(
+            url,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect,
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret.reveal(),
+            },
+        )
+    except httpx.TransportError as exc:
+        _audit_exchange(runtime, email, url, started, None, type(exc).__name__)
+        raise
+    _audit_exchange(runtime, email, url, started, response.status_code, None)
     if response.status_code != 200:
         raise UsageError(
             f"Login with Amazon refused the code: "
             f"{response.json().get('error', response.status_code)}"
         )
     await runtime.token_store().save_refresh_token(email, Secret(response.json()["refresh_token"]))
+
+
+def _audit_exchange(
+    runtime: Runtime, email: str, url: str, started: float, status: int | None, error: str | None
+) -> None:
+    """The code exchange is a token grant like the client's refreshes: it is audited too."""
+    runtime.audit.record(
+        AuditEvent(
+            user=email,
+            instance_id=None,
+            operation="lwa.authorization_code",
+            kind="token",
+            method="POST",
+            path=urlsplit(url).path,
+            status=status,
+            attempt=1,
+            duration=time.perf_counter() - started,
+            error=error,
+        )
+    )
 
 
 @accounts_app.command("sync")

@@ -8,7 +8,6 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -42,9 +41,12 @@ def export(parquet: Path, fmt: Format, out: BinaryIO | Path) -> int:
     """
     if fmt == "parquet":
         return _copy_parquet(parquet, out)
+    writer = _WRITERS.get(fmt)
+    if writer is None:
+        raise UsageError(f"unknown format {fmt!r}", hint="use csv, parquet, json or jsonl")
     source = pq.ParquetFile(parquet)
     with _sink(out) as sink:
-        return _WRITERS[fmt](source, sink)
+        return writer(source, sink)
 
 
 def _copy_parquet(parquet: Path, out: BinaryIO | Path) -> int:
@@ -128,10 +130,10 @@ def _csv_field(column: Any) -> Any:
 def _plain_text(column: Any) -> Any | None:
     """Text of a non-string column in AMC's own spelling, or None for types treated as text."""
     kind = column.type
-    if pa.types.is_timestamp(kind):
-        return pc.strftime(pc.cast(column, pa.timestamp("ms")), format="%Y-%m-%dT%H:%M:%S")
+    if pa.types.is_timestamp(kind):  # Arrow writes `2024-01-02 03:04:05.123`; ISO wants a T
+        return pc.replace_substring(pc.cast(column, pa.string()), " ", "T", max_replacements=1)
     if pa.types.is_date(kind):
-        return pc.strftime(column, format="%Y-%m-%d")
+        return pc.cast(column, pa.string())
     if pa.types.is_floating(kind):
         return _double_text(column)
     if pa.types.is_decimal(kind):
@@ -188,10 +190,36 @@ def _json_string(text: Any) -> Any:
     return _join(['"', escaped, '"'])
 
 
-def _json_decimal(value: Decimal) -> str:
-    """A number when a double holds it exactly, else the exact digits as a string."""
-    text = format(value, "f")
-    return text if float(value) == value else f'"{text}"'
+def _json_decimal(column: Any) -> Any:
+    """A number when a double holds the value exactly, else the exact digits as a string."""
+    text = _decimal_text(column)
+    return pc.if_else(_double_exact(column), text, _join(['"', text, '"']))
+
+
+def _double_exact(column: Any) -> Any:
+    """Which decimals a double holds exactly, in integer arithmetic.
+
+    u / 10^s = (u / 5^s) / 2^s is a double when 5^s divides u and the odd part of u / 5^s
+    has at most 53 bits. Unscaled values beyond int64 (rare) are checked one by one.
+    """
+    if not pa.types.is_decimal128(column.type):
+        return pa.array([d is None or float(d) == d for d in column.to_pylist()])
+    words = np.frombuffer(column.buffers()[1], dtype=np.int64)
+    words = words[2 * column.offset : 2 * (column.offset + len(column))]
+    low, high = words[0::2], words[1::2]
+    fits = high == (low >> 63)  # the 128-bit value is its low word, sign-extended
+    unscaled = np.where(fits, low, 0)
+    five = 5**column.type.scale
+    if five >= 2**63:  # within int64, only zero is a multiple of so large a power of 5
+        exact = unscaled == 0
+    else:
+        whole = unscaled // five
+        odd = whole // np.where(whole == 0, 1, whole & -whole)  # strip the factors of 2
+        exact = (unscaled % five == 0) & (np.abs(odd) < 2**53)
+    for index in np.flatnonzero(~fits):
+        value = column[int(index)].as_py()
+        exact[index] = value is None or float(value) == value
+    return pa.array(exact)
 
 
 def _json_value(column: Any) -> Any:
@@ -202,8 +230,7 @@ def _json_value(column: Any) -> Any:
         unsafe = pc.or_(pc.greater(column, _SAFE_INTEGER), pc.less(column, -_SAFE_INTEGER))
         return pc.if_else(unsafe, _join(['"', text, '"']), text)
     if pa.types.is_decimal(kind):
-        values = [None if d is None else _json_decimal(d) for d in column.to_pylist()]
-        return pa.array(values, pa.string())
+        return _json_decimal(column)
     if pa.types.is_floating(kind):
         finite = pc.is_finite(column)
         text = _double_text(column)
@@ -225,8 +252,6 @@ def _json_objects(batch: pa.RecordBatch, prefix: str) -> Any:
         key = json.dumps(name, ensure_ascii=False)
         pieces.append(("{" if index == 0 else ",") + key + ":")
         pieces.append(pc.fill_null(_json_value(batch.column(index)), "null"))
-    if not pieces:
-        pieces.append("{")
     return _join([prefix, *pieces, "}"])
 
 

@@ -32,8 +32,13 @@ Batch = pa.RecordBatch
 # A plain decimal as AMC writes LONG and DECIMAL values: no leading zeros (so `0123` stays text),
 # no exponent, and no negative zero (`-0.0` is a double; a decimal would lose its sign).
 _PLAIN = r"^(-?[1-9][0-9]*|0)(\.[0-9]+)?$|^-0\.[0-9]*[1-9][0-9]*$"
-# Any spelling of a double: Spark's `1.0E20`/`NaN`/`Infinity`, Arrow's `1e+20`/`nan`/`inf`.
-_DOUBLE = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$|^(NaN|nan)$|^-?(Infinity|inf)$"
+# Any spelling of a double: Spark's `1.0E20`/`NaN`/`Infinity`, Arrow's `1e+20`/`nan`/`inf`
+# (negative zero only with a fraction, `-0.0`: a bare `-0` is no number AMC writes).
+_EXP = r"([eE][-+]?[0-9]+)?$"
+_DOUBLE = (
+    rf"^-?[1-9][0-9]*(\.[0-9]+)?{_EXP}|^0(\.[0-9]+)?{_EXP}|^-0\.[0-9]+{_EXP}"
+    r"|^(NaN|nan)$|^-?(Infinity|inf)$"
+)
 _BOOLEAN = r"^(true|false)$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?$"
@@ -42,10 +47,11 @@ _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}
 _DOUBLE_PLAIN_DIGITS = 20
 _PRECISION = 38
 _ROW_GROUP_ROWS = 1 << 20
-_ROW_GROUP_BYTES = 64 << 20
+_ROW_GROUP_BYTES = 32 << 20
 
 _INT, _DEC, _FLOAT, _BOOL, _DATE_KIND, _TS = "int", "dec", "float", "bool", "date", "ts"
 _NUMERIC = frozenset({_INT, _DEC, _FLOAT})
+_TEMPORAL = ((_DATE_KIND, _DATE, pa.date32()), (_TS, _TIMESTAMP, pa.timestamp("ms")))
 _ALL_KINDS = frozenset({_INT, _DEC, _FLOAT, _BOOL, _DATE_KIND, _TS})
 
 
@@ -61,9 +67,6 @@ class IngestResult:
     columns: list[tuple[str, str]]
     checksum: str
     bytes: int
-
-
-# --- deciding types -------------------------------------------------------------------------
 
 
 @dataclass
@@ -87,22 +90,17 @@ class _ColumnProfile:
             return None
         self.seen = True
         converted = self._observe_numeric(values) if self.kinds & _NUMERIC else None
-        if _BOOL in self.kinds and not _all(pc.match_substring_regex(values, _BOOLEAN)):
+        if _BOOL in self.kinds and not _all(_matches(values, _BOOLEAN)):
             self.kinds.discard(_BOOL)
-        if _DATE_KIND in self.kinds:  # Arrow's date parser takes exactly yyyy-MM-dd
-            converted = self._keep_if(_DATE_KIND, _converted(values, _DATE, pa.date32()), converted)
-        if _TS in self.kinds:
-            timestamps = _converted(values, _TIMESTAMP, pa.timestamp("ms"))
-            if timestamps is not None and not _all(pc.match_substring_regex(values, _TIMESTAMP)):
-                timestamps = None  # Arrow also takes a space for `T`, or no seconds
-            converted = self._keep_if(_TS, timestamps, converted)
+        for kind, pattern, target in _TEMPORAL:
+            if kind in self.kinds:
+                checked = _converted(values, pattern, target)
+                # Arrow's date parser takes exactly yyyy-MM-dd, its timestamp parser more.
+                if checked is None or (kind == _TS and not _all(_matches(values, pattern))):
+                    self.kinds.discard(kind)
+                else:
+                    converted = checked
         return converted
-
-    def _keep_if(self, kind: str, checked: Any | None, other: Any | None) -> Any | None:
-        if checked is None:
-            self.kinds.discard(kind)
-            return other
-        return checked
 
     def _observe_numeric(self, values: Any) -> Any | None:
         if _INT in self.kinds:
@@ -111,22 +109,20 @@ class _ColumnProfile:
                 return ints
             self.kinds.discard(_INT)
         if _DEC in self.kinds:
-            if _all(pc.match_substring_regex(values, _PLAIN)):
+            if _all(_matches(values, _PLAIN)):
                 self._measure(values)
                 return None
             self.kinds.discard(_DEC)  # from now on a double column, or text
         if _FLOAT in self.kinds:
-            if _all(pc.match_substring_regex(values, _DOUBLE)):
+            if _all(_matches(values, _DOUBLE)):
                 self._measure(pc.replace_substring_regex(values, r"[eE].*$", ""))
             else:
                 self.kinds.discard(_FLOAT)
         return None
 
     def _canonical_ints(self, values: Any) -> Any | None:
-        """int64 values when every text is written as AMC writes a LONG.
-
-        Arrow's parser also takes `0123`, `00`, `-0` and hex `0x1F`: all start with `0` or `-0`.
-        """
+        """int64 values when every text is spelled as AMC writes a LONG (Arrow's parser also
+        takes `0123`, `00`, `-0` and hex `0x1F`: all start with `0` or `-0`)."""
         ints = _converted(values, r"-?[0-9]+", pa.int64())
         if ints is None:
             return None
@@ -170,6 +166,10 @@ class _ColumnProfile:
         return pa.timestamp("ms") if _TS in self.kinds else pa.string()
 
 
+def _matches(values: Any, pattern: str) -> Any:
+    return pc.match_substring_regex(values, pattern)
+
+
 def _all(mask: Any) -> bool:
     """True when every non-null entry is true (an all-null mask counts as true)."""
     return bool(pc.all(mask, skip_nulls=True, min_count=0).as_py())
@@ -181,11 +181,7 @@ def _max(values: Any) -> int:
 
 
 def _converted(values: Any, pattern: str, target: pa.DataType) -> Any | None:
-    """Arrow's cast, or None when it fails.
-
-    The first non-null value is tried against `pattern` first: a failing cast raises, and
-    raising costs milliseconds, which text columns would pay on every check.
-    """
+    """Arrow's cast, or None when it fails (tried on the first value first: raising is slow)."""
     first = next((v.as_py() for v in values if v.is_valid), None)
     if first is None or re.fullmatch(pattern, first) is None:
         return None
@@ -193,13 +189,6 @@ def _converted(values: Any, pattern: str, target: pa.DataType) -> Any | None:
         return pc.cast(values, target)
     except pa.ArrowInvalid:
         return None
-
-
-# --- reading --------------------------------------------------------------------------------
-
-
-def _parse_options() -> pcsv.ParseOptions:
-    return pcsv.ParseOptions(escape_char="\\", double_quote=False, newlines_in_values=True)
 
 
 def _convert_options(names: Sequence[str] | None) -> pcsv.ConvertOptions:
@@ -222,10 +211,13 @@ def _reading(part: Path) -> Iterator[None]:
 
 
 def _open(part: Path, names: Sequence[str] | None, block_size: int) -> Any:
+    """AMC's Spark-style CSV: `\\` escapes quotes and itself, quoted values may span lines."""
     return pcsv.open_csv(
         part,
         read_options=pcsv.ReadOptions(block_size=block_size),
-        parse_options=_parse_options(),
+        parse_options=pcsv.ParseOptions(
+            escape_char="\\", double_quote=False, newlines_in_values=True
+        ),
         convert_options=_convert_options(names),
     )
 
@@ -233,9 +225,8 @@ def _open(part: Path, names: Sequence[str] | None, block_size: int) -> Any:
 def _header(part: Path, block_size: int) -> list[str]:
     with _reading(part):
         reader = _open(part, None, block_size)
-        names = list(reader.schema.names)
         reader.close()
-    return names
+    return list(reader.schema.names)
 
 
 def _check_headers(parts: Sequence[Path], block_size: int) -> list[str]:
@@ -243,8 +234,7 @@ def _check_headers(parts: Sequence[Path], block_size: int) -> list[str]:
         raise IngestError("no result files to ingest")
     names = _header(parts[0], block_size)
     for part in parts[1:]:
-        other = _header(part, block_size)
-        if other != names:
+        if (other := _header(part, block_size)) != names:
             raise IngestError(
                 f"result file {part.name} has header {other}, but {parts[0].name} has {names}",
                 hint="the parts of one result share one header; download them again",
@@ -261,11 +251,6 @@ def _text_batches(parts: Sequence[Path], names: list[str], block_size: int) -> I
                 yield from (batch for batch in reader if batch.num_rows)
             finally:
                 reader.close()
-
-
-class _Failure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
 
 
 _DONE = object()
@@ -297,7 +282,7 @@ def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
                     return
             put(_DONE)
         except BaseException as exc:  # handed to the consumer, who raises it
-            put(_Failure(exc))
+            put(exc)
         finally:
             close = getattr(source, "close", None)
             if close is not None:
@@ -305,8 +290,8 @@ def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
 
     def consume() -> Iterator[T]:
         while (item := items.get()) is not _DONE:
-            if isinstance(item, _Failure):
-                raise item.error
+            if isinstance(item, BaseException):
+                raise item
             yield cast(T, item)
 
     thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
@@ -318,9 +303,6 @@ def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
         thread.join()
 
 
-# --- writing --------------------------------------------------------------------------------
-
-
 def _typed(batch: Batch, schema: pa.Schema, converted: Sequence[Any | None]) -> Batch:
     columns = [
         ready if ready is not None and ready.type == kind else pc.cast(text, kind)
@@ -330,17 +312,15 @@ def _typed(batch: Batch, schema: pa.Schema, converted: Sequence[Any | None]) -> 
 
 
 class _RowGroups:
-    """A ParquetWriter fed batch by batch, one row group per ~1M rows or 64 MiB."""
+    """A ParquetWriter fed batch by batch, one row group per 1Mi rows or 32 MiB, whichever first."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.schema = schema
-        self.rows = 0
         self._writer = pq.ParquetWriter(path, schema)
         self._pending: list[Batch] = []
 
     def add(self, batch: Batch) -> None:
         self._pending.append(batch)
-        self.rows += batch.num_rows
         buffered = sum(b.num_rows for b in self._pending)
         if buffered >= _ROW_GROUP_ROWS or sum(b.nbytes for b in self._pending) >= _ROW_GROUP_BYTES:
             self._flush()
@@ -348,12 +328,12 @@ class _RowGroups:
     def _flush(self) -> None:
         if self._pending:
             self._writer.write_table(pa.Table.from_batches(self._pending, schema=self.schema))
-            self._pending = []
+        self._pending = []
 
     def close(self, *, flush: bool = True) -> None:
         if flush:
             self._flush()
-        self._pending = []
+        self._pending.clear()
         self._writer.close()
 
 
@@ -379,7 +359,10 @@ def _first_pass(
     writer: _RowGroups | None = None
     held = True
     try:
-        with _prefetched(_profiled(_text_batches(parts, names, block_size), profiles)) as stream:
+        with (  # three threads: parse, check, write
+            _prefetched(_text_batches(parts, names, block_size)) as texts,
+            _prefetched(_profiled(texts, profiles)) as stream,
+        ):
             for batch, converted, types in stream:
                 if not held:
                     continue

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -554,36 +555,53 @@ async def start_submission(
 async def reserve_request(
     store: Store, key: str, now: float, max_rate: float, recovery: float, step: float
 ) -> float:
-    """Reserve the next request slot for `key`; returns how long the caller must wait."""
+    """Reserve the next request slot for `key`; returns how long the caller must wait.
+
+    Compare-and-set: the UPDATE applies only if the row is still what was read, else the
+    reservation starts over. SQLite's driver begins a transaction only at the first write, so
+    there the SELECT alone would let two callers take the same slot (PostgreSQL also locks the
+    row with FOR UPDATE).
+    """
     b = t.request_budget
-    async with store.begin() as conn:
-        query = sa.select(b).where(b.c.key == key)
-        if store.dialect == "postgresql":
-            query = query.with_for_update()
-        row = (await conn.execute(query)).first()
-        if row is None:
-            await conn.execute(
-                b.insert().values(
-                    key=key,
-                    next_free=now + 1 / max_rate,
-                    paused_until=0.0,
-                    rate=max_rate,
-                    last_penalty=0.0,
+    while True:
+        async with store.begin() as conn:
+            query = sa.select(b).where(b.c.key == key)
+            if store.dialect == "postgresql":
+                query = query.with_for_update()
+            row = (await conn.execute(query)).first()
+            if row is None:
+                insert = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(b)
+                created = await conn.execute(
+                    insert.values(
+                        key=key,
+                        next_free=now + 1 / max_rate,
+                        paused_until=0.0,
+                        rate=max_rate,
+                        last_penalty=0.0,
+                    ).on_conflict_do_nothing(index_elements=["key"])
                 )
+                if created.rowcount:
+                    return 0.0
+                continue  # another caller created it first
+            m = row._mapping
+            rate, last = float(m["rate"]), float(m["last_penalty"])
+            if rate < max_rate and now - last >= recovery:
+                steps = int((now - last) // recovery)
+                rate, last = min(max_rate, rate + steps * step), now
+            start = max(now, float(m["next_free"]), float(m["paused_until"]))
+            done = await conn.execute(
+                b.update()
+                .where(
+                    b.c.key == key,
+                    b.c.next_free == m["next_free"],
+                    b.c.paused_until == m["paused_until"],
+                    b.c.rate == m["rate"],
+                    b.c.last_penalty == m["last_penalty"],
+                )
+                .values(next_free=start + 1 / rate, rate=rate, last_penalty=last)
             )
-            return 0.0
-        m = row._mapping
-        rate, last = float(m["rate"]), float(m["last_penalty"])
-        if rate < max_rate and now - last >= recovery:
-            steps = int((now - last) // recovery)
-            rate, last = min(max_rate, rate + steps * step), now
-        start = max(now, float(m["next_free"]), float(m["paused_until"]))
-        await conn.execute(
-            b.update()
-            .where(b.c.key == key)
-            .values(next_free=start + 1 / rate, rate=rate, last_penalty=last)
-        )
-        return start - now
+            if done.rowcount:
+                return start - now
 
 
 async def penalize_requests(
