@@ -166,6 +166,20 @@ def test_types_come_from_every_row_not_the_first_block(tmp_path: Path) -> None:
     assert read.column("late_values").to_pylist()[-2:] == [None, 42]
 
 
+def test_a_lost_bet_is_parsed_again_with_the_right_types(tmp_path: Path) -> None:
+    """Types are bet on after one row group (1Mi rows) and written as read; a later surprise
+    sends every part through a second parse."""
+    first = csv_file(tmp_path / "r1.csv", "n,v\n" + "7,1.5\n" * 1_100_000)
+    second = csv_file(tmp_path / "r2.csv", "n,v\nn/a,2.25\n")
+    result = ingest_csv_parts([first, second], tmp_path / "out.parquet")
+    assert result.row_count == 1_100_001
+    assert result.columns == [("n", "string"), ("v", "decimal128(38, 2)")]
+    read = pq.read_table(tmp_path / "out.parquet")
+    assert read.column("n").to_pylist()[-2:] == ["7", "n/a"]
+    assert read.column("v").to_pylist()[-2:] == [Decimal("1.50"), Decimal("2.25")]
+    assert pq.ParquetFile(tmp_path / "out.parquet").metadata.num_row_groups == 2
+
+
 def test_parts_are_concatenated_in_order(tmp_path: Path) -> None:
     table = pa.table({"n": pa.array(range(23), pa.int64()), "s": [f"row {i}" for i in range(23)]})
     read = ingest(table, tmp_path, rows_per_file=5)

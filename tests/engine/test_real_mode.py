@@ -12,6 +12,7 @@ import httpx
 
 from amc_manager.sandbox.config import DEFAULT_SEED
 from tests.engine.live import (
+    DAILY_SQL,
     Processes,
     clean_environ,
     day_window,
@@ -41,16 +42,34 @@ def _server_counts(stats: dict[str, int]) -> dict[str, int]:
 
 
 def test_real_mode_gives_the_rows_of_embedded_mode(tmp_path: Path) -> None:
-    """Same seed, query and window: `amc run --output` over HTTP and in-process agree."""
+    """Same seed, queries and window: `amc run --output` over HTTP and in-process agree.
+
+    The queries have no ORDER BY, so AMC promises no row order: the rows are compared as sorted
+    lists (every value as written, header first).
+    """
     first, last = day_window(7)
-    query = ["run", str(EXAMPLES / "campaign_performance.sql"), "--start", first, "--end", last]
+    daily = tmp_path / "daily.sql"
+    daily.write_text(DAILY_SQL, encoding="utf-8")
+    queries = {"campaigns": EXAMPLES / "campaign_performance.sql", "daily": daily}
+    window = ["--start", first, "--end", last]
     with Processes(tmp_path) as procs:
         server = procs.sandbox(duration="1", seed=DEFAULT_SEED)
         env = real_env(tmp_path / "real-home", server.url, AMC_POLL_INTERVAL=0.3)
         instances = [i["instance_id"] for i in setup_real(env, tmp_path)]
         assert instances == sorted(server.instances)
-        real_csv = tmp_path / "real.csv"
-        run_amc(env, tmp_path, *query, "--instance", instances[0], "--output", str(real_csv))
+        for name, sql in queries.items():
+            output = str(tmp_path / f"real-{name}.csv")
+            run_amc(
+                env,
+                tmp_path,
+                "run",
+                str(sql),
+                "--instance",
+                instances[-1],
+                *window,
+                "--output",
+                output,
+            )
 
     embedded_config = tmp_path / "embedded.json"
     embedded_config.write_text(json.dumps({"duration": "1", "seed": DEFAULT_SEED}))
@@ -63,14 +82,28 @@ def test_real_mode_gives_the_rows_of_embedded_mode(tmp_path: Path) -> None:
     )
     listed = json.loads(run_amc(embedded_env, tmp_path, "instances", "list", "--json").stdout)
     assert [i["instance_id"] for i in listed] == instances
-    embedded_csv = tmp_path / "embedded.csv"
-    run_amc(
-        embedded_env, tmp_path, *query, "--instance", instances[0], "--output", str(embedded_csv)
-    )
+    for name, sql in queries.items():
+        output = str(tmp_path / f"embedded-{name}.csv")
+        run_amc(
+            embedded_env,
+            tmp_path,
+            "run",
+            str(sql),
+            "--instance",
+            instances[-1],
+            *window,
+            "--output",
+            output,
+        )
 
-    real_rows = real_csv.read_text(encoding="utf-8").splitlines()
-    assert len(real_rows) > 2 and real_rows[0].startswith("advertiser,campaign,")
-    assert real_rows == embedded_csv.read_text(encoding="utf-8").splitlines()
+    for name in queries:
+        real = (tmp_path / f"real-{name}.csv").read_text(encoding="utf-8").splitlines()
+        embedded = (tmp_path / f"embedded-{name}.csv").read_text(encoding="utf-8").splitlines()
+        assert len(real) > 2, real
+        assert real[0] == embedded[0]
+        assert sorted(real[1:]) == sorted(embedded[1:]), name
+    daily_rows = (tmp_path / "real-daily.csv").read_text(encoding="utf-8").splitlines()
+    assert len(daily_rows) == 1 + 7
 
 
 def test_auth_login_completes_against_the_consent_page(tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ import getpass
 import secrets
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -16,7 +17,7 @@ import typer
 
 from amc_manager.cli.common import err, out, print_json, run_async, runtime_for, settings_for, table
 from amc_manager.cli.run_cmd import AsOption, _read_sql
-from amc_manager.client import AuditEvent, Secret
+from amc_manager.client import AmcClient, AuditEvent, Secret
 from amc_manager.client.identity import Region, lwa_auth_url
 from amc_manager.engine.accounts import add_instance, resolve_instance, sync_accounts
 from amc_manager.engine.jobs import sql_hash
@@ -24,6 +25,9 @@ from amc_manager.engine.runtime import Runtime
 from amc_manager.errors import UsageError
 from amc_manager.sandbox.embedded import EMBEDDED_BASE_URL
 from amc_manager.sql import scan_template
+from amc_manager.store.rows import InstanceRow
+
+T = TypeVar("T")
 
 auth_app = typer.Typer(help="Login with Amazon tokens.", no_args_is_help=True)
 accounts_app = typer.Typer(help="AMC accounts.", no_args_is_help=True)
@@ -326,6 +330,22 @@ def datasources_show(
         ["name", "columnType", "description"],
         [[c.get("name"), c.get("columnType"), c.get("description")] for c in columns],
     )
+
+
+def _on_instance(
+    as_user: str | None,
+    ref: str | None,
+    action: Callable[[AmcClient, InstanceRow, Runtime], Awaitable[T]],
+) -> T:
+    """Open the runtime, resolve `--instance` (or the user's first), run `action`."""
+    settings = settings_for(as_user)
+
+    async def body() -> T:
+        async with runtime_for(settings) as runtime:
+            target = await _instance_or_first(runtime, settings.user, ref)
+            return await action(await runtime.client(settings.user), target, runtime)
+
+    return run_async(body)
 
 
 async def _instance_or_first(runtime: Runtime, email: str, ref: str | None) -> Any:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import re
-import threading
 import uuid
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +47,7 @@ _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}
 _DOUBLE_PLAIN_DIGITS = 20
 _PRECISION = 38
 _ROW_GROUP_ROWS = 1 << 20
+_PROBE_BLOCK = 1 << 16
 _ROW_GROUP_BYTES = 32 << 20
 
 _INT, _DEC, _FLOAT, _BOOL, _DATE_KIND, _TS = "int", "dec", "float", "bool", "date", "ts"
@@ -182,23 +183,13 @@ def _max(values: Any) -> int:
 
 def _converted(values: Any, pattern: str, target: pa.DataType) -> Any | None:
     """Arrow's cast, or None when it fails (tried on the first value first: raising is slow)."""
-    first = next((v.as_py() for v in values if v.is_valid), None)
-    if first is None or re.fullmatch(pattern, first) is None:
+    first = values[0] if values[0].is_valid else values.drop_null()[0]  # never all NULL here
+    if re.fullmatch(pattern, first.as_py()) is None:
         return None
     try:
         return pc.cast(values, target)
     except pa.ArrowInvalid:
         return None
-
-
-def _convert_options(names: Sequence[str] | None) -> pcsv.ConvertOptions:
-    """NULL is an empty unquoted field only; `""` stays an empty string, `NULL` stays text."""
-    return pcsv.ConvertOptions(
-        column_types={name: pa.string() for name in names or ()},
-        null_values=[""],
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=False,
-    )
 
 
 @contextmanager
@@ -211,20 +202,31 @@ def _reading(part: Path) -> Iterator[None]:
 
 
 def _open(part: Path, names: Sequence[str] | None, block_size: int) -> Any:
-    """AMC's Spark-style CSV: `\\` escapes quotes and itself, quoted values may span lines."""
+    """AMC's Spark-style CSV: `\\` escapes quotes and itself, quoted values may span lines;
+    NULL is an empty unquoted field only (`""` is the empty string, `NULL` is text)."""
     return pcsv.open_csv(
         part,
         read_options=pcsv.ReadOptions(block_size=block_size),
         parse_options=pcsv.ParseOptions(
             escape_char="\\", double_quote=False, newlines_in_values=True
         ),
-        convert_options=_convert_options(names),
+        convert_options=pcsv.ConvertOptions(
+            column_types={name: pa.string() for name in names or ()},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
     )
 
 
 def _header(part: Path, block_size: int) -> list[str]:
+    """The part's column names. A small first block will do (Arrow reads ahead many blocks),
+    unless the first row is longer than it."""
     with _reading(part):
-        reader = _open(part, None, block_size)
+        try:
+            reader = _open(part, None, min(block_size, _PROBE_BLOCK))
+        except pa.ArrowInvalid:
+            reader = _open(part, None, block_size)
         reader.close()
     return list(reader.schema.names)
 
@@ -243,7 +245,7 @@ def _check_headers(parts: Sequence[Path], block_size: int) -> list[str]:
 
 
 def _text_batches(parts: Sequence[Path], names: list[str], block_size: int) -> Iterator[Batch]:
-    """Every row of every part, every column as text; one block in memory at a time."""
+    """Every row of every part, every column as text, a block at a time (Arrow reads ahead)."""
     for part in parts:
         with _reading(part):
             reader = _open(part, names, block_size)
@@ -258,49 +260,24 @@ _DONE = object()
 
 @contextmanager
 def _prefetched(source: Iterator[T], depth: int = 2) -> Iterator[Iterator[T]]:
-    """Run `source` in a thread, up to `depth` items ahead of the caller.
+    """`source` advanced in a thread, up to `depth` items ahead of the caller.
 
     Arrow's CSV reader, compute kernels and Parquet writer release the GIL, so reading and
-    checking the next block overlaps writing this one. Leaving the block stops the thread.
+    checking the next blocks overlaps writing this one. Errors surface in the caller.
     """
-    items: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest") as pool:
+        ahead = deque(pool.submit(next, source, _DONE) for _ in range(depth))
 
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                items.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+        def items() -> Iterator[T]:
+            while (item := ahead.popleft().result()) is not _DONE:
+                ahead.append(pool.submit(next, source, _DONE))
+                yield cast(T, item)
 
-    def produce() -> None:
         try:
-            for item in source:
-                if not put(item):
-                    return
-            put(_DONE)
-        except BaseException as exc:  # handed to the consumer, who raises it
-            put(exc)
+            yield items()
         finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
-
-    def consume() -> Iterator[T]:
-        while (item := items.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield cast(T, item)
-
-    thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
-    thread.start()
-    try:
-        yield consume()
-    finally:
-        stop.set()
-        thread.join()
+            wait([f for f in ahead if not f.cancel()])  # a running generator cannot be closed
+            getattr(source, "close", lambda: None)()
 
 
 def _typed(batch: Batch, schema: pa.Schema, converted: Sequence[Any | None]) -> Batch:
@@ -311,8 +288,14 @@ def _typed(batch: Batch, schema: pa.Schema, converted: Sequence[Any | None]) -> 
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def _full(batches: Sequence[Batch]) -> bool:
+    """One row group's worth: 1Mi rows or 32 MiB, whichever comes first."""
+    rows, size = sum(b.num_rows for b in batches), sum(b.nbytes for b in batches)
+    return rows >= _ROW_GROUP_ROWS or size >= _ROW_GROUP_BYTES
+
+
 class _RowGroups:
-    """A ParquetWriter fed batch by batch, one row group per 1Mi rows or 32 MiB, whichever first."""
+    """A ParquetWriter fed batch by batch, writing a row group whenever one is `_full`."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.schema = schema
@@ -321,13 +304,13 @@ class _RowGroups:
 
     def add(self, batch: Batch) -> None:
         self._pending.append(batch)
-        buffered = sum(b.num_rows for b in self._pending)
-        if buffered >= _ROW_GROUP_ROWS or sum(b.nbytes for b in self._pending) >= _ROW_GROUP_BYTES:
+        if _full(self._pending):
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
-            self._writer.write_table(pa.Table.from_batches(self._pending, schema=self.schema))
+        if self._pending:  # one row group, even past the writer's own 1Mi-row default
+            table = pa.Table.from_batches(self._pending, schema=self.schema)
+            self._writer.write_table(table, row_group_size=table.num_rows)
         self._pending = []
 
     def close(self, *, flush: bool = True) -> None:
@@ -340,22 +323,32 @@ class _RowGroups:
 def _profiled(
     batches: Iterator[Batch], profiles: list[_ColumnProfile]
 ) -> Iterator[tuple[Batch, list[Any | None], list[pa.DataType]]]:
-    """Each batch with its converted columns and the types the data so far allows."""
+    """Each batch with its converted columns and the types all data so far allows."""
     for batch in batches:
         converted = [p.observe(column) for p, column in zip(profiles, batch.columns, strict=True)]
         yield batch, converted, [p.arrow_type() for p in profiles]
 
 
+def _bet(target: Path, schema: pa.Schema, waiting: list[tuple[Batch, list[Any]]]) -> _RowGroups:
+    writer = _RowGroups(target, schema)
+    for batch, converted in waiting:
+        writer.add(_typed(batch, schema, converted))
+    return writer
+
+
 def _first_pass(
     parts: Sequence[Path], names: list[str], block_size: int, target: Path
 ) -> tuple[pa.Schema, bool]:
-    """Check every value, and meanwhile write `target` betting that the first block's types hold.
+    """Check every value, and meanwhile write `target`, betting that the types of the first row
+    group's worth of rows hold for the rest.
 
     Returns the types every value fits, and whether `target` was written with them. AMC writes
-    each column one way, so the bet nearly always holds and the CSV is parsed once; it is lost
-    when, say, a text column starts with numbers, or a column starts with NULLs only.
+    each column one way, so the bet nearly always holds and the CSV is parsed once (always, for
+    results under one row group). It is lost when, say, a text column starts with a million
+    numbers; then pass 2 parses again.
     """
     profiles = [_ColumnProfile() for _ in names]
+    waiting: list[tuple[Batch, list[Any]]] = []  # read before the bet is placed
     writer: _RowGroups | None = None
     held = True
     try:
@@ -364,21 +357,26 @@ def _first_pass(
             _prefetched(_profiled(texts, profiles)) as stream,
         ):
             for batch, converted, types in stream:
-                if not held:
-                    continue
                 if writer is None:
-                    writer = _RowGroups(target, pa.schema(list(zip(names, types, strict=True))))
-                held = types == writer.schema.types
-                if held:
-                    writer.add(_typed(batch, writer.schema, converted))
-        final = pa.schema([(n, p.arrow_type()) for n, p in zip(names, profiles, strict=True)])
-        writer = writer or _RowGroups(target, final)  # header-only parts: 0 rows, text columns
+                    waiting.append((batch, converted))
+                    if _full([b for b, _ in waiting]):
+                        writer, waiting = _bet(target, _schema(names, types), waiting), []
+                elif held:
+                    held = types == writer.schema.types
+                    if held:
+                        writer.add(_typed(batch, writer.schema, converted))
+        final = _schema(names, [p.arrow_type() for p in profiles])
+        writer = writer or _bet(target, final, waiting)  # all of it fitted in one row group
         writer.close(flush=held)
     except BaseException:
         if writer is not None:
             writer.close(flush=False)
         raise
     return final, held
+
+
+def _schema(names: list[str], types: list[pa.DataType]) -> pa.Schema:
+    return pa.schema(list(zip(names, types, strict=True)))
 
 
 def _second_pass(parts: Sequence[Path], schema: pa.Schema, block_size: int, target: Path) -> None:
@@ -418,12 +416,13 @@ def ingest_csv_parts(
     names = _check_headers(parts, block_size)
     tmp = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
     try:
-        schema, written = _first_pass(parts, names, block_size, tmp)
-        if not written:
+        schema, bet_held = _first_pass(parts, names, block_size, tmp)
+        if not bet_held:
             _second_pass(parts, schema, block_size, tmp)
         checksum = _seal(tmp)
         size = tmp.stat().st_size
-        rows = pq.ParquetFile(tmp).metadata.num_rows
+        with pq.ParquetFile(tmp) as written:
+            rows = written.metadata.num_rows
         os.replace(tmp, destination)
     except pa.ArrowException as exc:  # reading errors are IngestError already; this is writing
         tmp.unlink(missing_ok=True)

@@ -30,13 +30,14 @@ class Worker:
 
     async def run(self) -> None:
         refresher = asyncio.create_task(self._refresh_tokens())
+        idle = self.idle / self.runtime.settings.time_scale  # an engine interval like the others
         try:
             while not self.stop_event.is_set():
                 done = await self.engine.run_once()
                 await self.runtime.audit.flush()
                 if done == 0:
                     try:
-                        await asyncio.wait_for(self.stop_event.wait(), self.idle)
+                        await asyncio.wait_for(self.stop_event.wait(), idle)
                     except TimeoutError:
                         pass
         finally:

@@ -1,0 +1,502 @@
+"""Tracking benchmark: the design note's per-execution polling against `amc worker`, time-scaled.
+
+Run with `.venv/bin/python bench/tracking_bench.py` (or `make bench`). Prints figures; asserts
+nothing. 100 executions over 5 instances of `amc sandbox serve`, AMC-like durations of 15 to 60
+minutes, with the sandbox's `time_scale` and `AMC_TIME_SCALE` equal (60: a simulated minute
+lasts a second), so both sides together end within about 5 minutes.
+
+1. Baseline, on a fresh sandbox: the design note's policy written with httpx directly: submit
+   each execution, then poll it on its own with `GET .../workflowExecutions/{id}` every 15
+   simulated seconds; on success fetch its download URLs and files and store them.
+2. The engine, on another fresh sandbox with the same seed: `amc worker` in real mode over
+   the same work (enqueued in its store as `amc run --no-wait` would).
+
+Per side: AMC API calls per execution (the sandbox's counters; token grants and presigned
+downloads apart), detection lag (AMC's terminal time to the client seeing it) and total lag
+(to stored results) as p50/p95 in simulated seconds, 429s, and peak RSS. AMC's terminal time is
+the execution's completion instant as the sandbox keeps it in its state (the value
+`lastUpdatedTime` reports, there only to the second, which is a minute at this scale).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SCALE = 60.0
+EXECUTIONS = 100
+INSTANCES = 5
+DURATION = "900-3600"  # simulated seconds: 15 to 60 minutes
+BASELINE_POLL = 15.0  # simulated seconds, the design note's `asyncio.sleep(15)`
+STORE_POLL = 0.01  # real seconds between looks at the engine's store (0.6 simulated seconds)
+DEADLINE = 240.0  # real seconds per side before giving up
+TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
+CLIENT_ID = "amzn1.application-oa2-client.sandbox"
+CLIENT_SECRET = "sandbox-client-secret"
+REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
+AMC = Path(sys.executable).with_name("amc")
+READY = re.compile(r"AMC sandbox ready on (http://\S+) account=(\S+) marketplace=(\S+) .*")
+SQL = """-- Daily DSP delivery.
+SELECT impression_date_utc AS day, SUM(impressions) AS impressions,
+  COUNT(DISTINCT user_id) AS reach
+FROM dsp_impressions
+GROUP BY 1
+"""
+
+
+@dataclass
+class Sandbox:
+    process: subprocess.Popen[bytes]
+    url: str
+    account: str
+    marketplace: str
+    state_dir: Path
+
+    def stats(self) -> dict[str, Any]:
+        body: dict[str, Any] = httpx.get(f"{self.url}/__sandbox/stats", timeout=30).json()
+        return body
+
+    def terminal_times(self) -> dict[str, tuple[str, float]]:
+        """AMC execution id -> (status, completion instant) from the sandbox's own state."""
+        with sqlite3.connect(self.state_dir / "sandbox.db") as db:
+            docs = [json.loads(d) for (d,) in db.execute("SELECT doc FROM executions")]
+        return {
+            d["execution_id"]: (d["status"], float(d["finished_at"]))
+            for d in docs
+            if d["status"] in TERMINAL
+        }
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+@dataclass
+class Side:
+    """What one side did: per execution its AMC id, when it saw the end and stored results."""
+
+    name: str
+    seen: dict[str, float] = field(default_factory=dict)
+    stored: dict[str, float] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    peak_rss_mb: float = 0.0
+    wall_seconds: float = 0.0
+    started: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+    terminal: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
+def clean_env() -> dict[str, str]:
+    leaks = ("AMC_", "AMAZON_CLIENT_", "FERNET_KEY")
+    return {k: v for k, v in os.environ.items() if not k.startswith(leaks)}
+
+
+def start_sandbox(workdir: Path, name: str) -> Sandbox:
+    config = workdir / f"{name}.json"
+    config.write_text(
+        json.dumps(
+            {
+                "instances": INSTANCES,
+                "duration": DURATION,
+                "time_scale": SCALE,
+                "stats_enabled": True,
+            }
+        )
+    )
+    state = workdir / f"{name}-state"
+    log = workdir / f"{name}.log"
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [str(AMC), "sandbox", "serve", "--port", "0", "--state-dir", str(state)]
+            + ["--config", str(config)],
+            stdout=handle,
+            stderr=handle,
+            env=clean_env(),
+            cwd=workdir,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = READY.search(log.read_text(errors="replace"))
+        if found:
+            return Sandbox(process, found.group(1), found.group(2), found.group(3), state)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise SystemExit(f"sandbox did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+def windows() -> list[tuple[str, str]]:
+    """One-day windows, a different day for each execution (all complete in AMC's data)."""
+    today = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    for index in range(EXECUTIONS):
+        start = today - timedelta(days=3 + index % 20)
+        out.append((start.isoformat(), (start + timedelta(days=1)).isoformat()))
+    return out
+
+
+def peak_rss_mb(pid: int | str) -> float:
+    """VmHWM: the process's peak resident set so far."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- 1. the baseline: each execution polled on its own ------------------------------------
+
+
+class Baseline:
+    """The design note's poller, on AMC's real paths, with httpx and nothing else."""
+
+    def __init__(self, sandbox: Sandbox, instances: list[str], out: Path, side: Side) -> None:
+        self.sandbox = sandbox
+        self.instances = instances
+        self.out = out
+        self.side = side
+        self.token = ""
+        self.token_expires = 0.0
+        self.token_lock = asyncio.Lock()
+        self.http = httpx.AsyncClient(base_url=sandbox.url, timeout=60)
+
+    async def headers(self) -> dict[str, str]:
+        async with self.token_lock:
+            if time.time() > self.token_expires:
+                grant = await self.http.post(
+                    "/auth/o2/token",
+                    data={
+                        "grant_type": "refresh_token",
+                        "refresh_token": REFRESH_TOKEN,
+                        "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET,
+                    },
+                )
+                body = grant.json()
+                self.token = body["access_token"]
+                self.token_expires = time.time() + 0.8 * float(body["expires_in"])
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Amazon-Advertising-API-ClientId": CLIENT_ID,
+            "Amazon-Advertising-API-AdvertiserId": self.sandbox.account,
+            "Amazon-Advertising-API-MarketplaceId": self.sandbox.marketplace,
+        }
+
+    async def call(self, what: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One API call; a 429 waits its Retry-After and goes again (counted by the sandbox)."""
+        while True:
+            response = await self.http.request(method, path, headers=await self.headers(), **kwargs)
+            self.side.calls[what] += 1
+            if response.status_code != 429:
+                response.raise_for_status()
+                return response
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+
+    async def run(self) -> None:
+        submitted: list[tuple[str, str]] = []
+        for index, (start, end) in enumerate(windows()):
+            instance = self.instances[index % len(self.instances)]
+            created = await self.call(
+                "create",
+                "POST",
+                f"/amc/reporting/{instance}/workflowExecutions",
+                json={
+                    "workflow": {"sqlQuery": SQL},
+                    "timeWindowType": "EXPLICIT",
+                    "timeWindowStart": start,
+                    "timeWindowEnd": end,
+                    "timeWindowTimeZone": "UTC",
+                },
+            )
+            submitted.append((instance, created.json()["workflowExecutionId"]))
+        await asyncio.gather(*(self.follow(i, e) for i, e in submitted))
+        await self.http.aclose()
+
+    async def follow(self, instance: str, execution_id: str) -> None:
+        path = f"/amc/reporting/{instance}/workflowExecutions/{execution_id}"
+        while True:
+            status = (await self.call("status", "GET", path)).json()["status"]
+            if status in TERMINAL:
+                self.side.seen[execution_id] = time.time()
+                break
+            await asyncio.sleep(BASELINE_POLL / SCALE)
+        if status != "SUCCEEDED":
+            return
+        urls = (await self.call("results", "GET", f"{path}/downloadUrls")).json()["downloadUrls"]
+        target = self.out / f"{execution_id}.csv"
+        with target.open("wb") as handle:
+            for url in urls:
+                async with self.http.stream("GET", url) as response:
+                    response.raise_for_status()
+                    async for chunk in response.aiter_bytes():
+                        handle.write(chunk)
+        self.side.stored[execution_id] = time.time()
+
+
+def run_baseline(workdir: Path) -> Side:
+    side = Side("baseline (poll each every 15 s)")
+    sandbox = start_sandbox(workdir, "baseline-sandbox")
+    try:
+        instances = discover(sandbox)
+        out = workdir / "baseline-results"
+        out.mkdir()
+        side.started = time.time()
+        asyncio.run(asyncio.wait_for(Baseline(sandbox, instances, out, side).run(), DEADLINE))
+        side.wall_seconds = time.time() - side.started
+        side.peak_rss_mb = peak_rss_mb("self")
+        side.stats = sandbox.stats()
+        side.terminal = sandbox.terminal_times()
+    finally:
+        sandbox.stop()
+    return side
+
+
+def discover(sandbox: Sandbox) -> list[str]:
+    token = httpx.post(
+        f"{sandbox.url}/auth/o2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": REFRESH_TOKEN,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    ).json()["access_token"]
+    listed = httpx.get(
+        f"{sandbox.url}/amc/instances",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Amazon-Advertising-API-ClientId": CLIENT_ID,
+            "Amazon-Advertising-API-AdvertiserId": sandbox.account,
+            "Amazon-Advertising-API-MarketplaceId": sandbox.marketplace,
+        },
+    ).json()
+    return sorted(i["instanceId"] for i in listed["instances"])
+
+
+# --- 2. the engine: `amc worker` in real mode ---------------------------------------------
+
+
+def amc(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [str(AMC), *args], env=env, cwd=cwd, input=stdin, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"amc {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+async def enqueue_all(home: Path, instances: list[str]) -> None:
+    """Queue the same work in the engine's store, as `amc run --no-wait` would."""
+    from amc_manager.config import DEFAULT_USER
+    from amc_manager.engine.jobs import RunSpec, enqueue
+    from amc_manager.store import Store, database_url_for
+
+    async with Store(database_url_for(None, home)) as store:
+        user_id = await store.ensure_user(DEFAULT_USER)
+        rows = {i.instance_id: i for i in await store.list_instances(user_id)}
+        for index, (start, end) in enumerate(windows()):
+            spec = RunSpec(
+                instance=rows[instances[index % len(instances)]], sql=SQL, start=start, end=end
+            )
+            await enqueue(store, user_id, spec)
+
+
+def watch_store(home: Path, side: Side, worker: subprocess.Popen[bytes]) -> None:
+    """Note when each execution's AMC end first shows in the store, and when it is stored."""
+    db = sqlite3.connect(f"file:{home / 'amc-manager.db'}?mode=ro", uri=True, timeout=30)
+    query = (
+        "SELECT amc_execution_id, amc_status, state, finished_at FROM workflow_executions "
+        "WHERE amc_status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED')"
+    )
+    deadline = time.time() + DEADLINE
+    try:
+        while time.time() < deadline and worker.poll() is None:
+            now = time.time()
+            done = 0
+            for amc_id, _status, state, finished_at in db.execute(query):
+                side.seen.setdefault(amc_id, now)
+                if state in ("succeeded", "failed", "cancelled", "rejected"):
+                    done += 1
+                    if state == "succeeded":
+                        side.stored[amc_id] = float(finished_at)
+            if done == EXECUTIONS:
+                return
+            time.sleep(STORE_POLL)
+    finally:
+        db.close()
+
+
+def run_engine(workdir: Path) -> Side:
+    side = Side("engine (amc worker)")
+    sandbox = start_sandbox(workdir, "engine-sandbox")
+    home = workdir / "engine-home"
+    from amc_manager.client import TokenCipher
+
+    env = clean_env()
+    env.update(
+        AMC_HOME=str(home),
+        AMC_USE_REAL_API="true",
+        AMC_API_BASE_URL=sandbox.url,
+        AMC_LWA_TOKEN_URL=f"{sandbox.url}/auth/o2/token",
+        AMC_LWA_AUTH_URL=f"{sandbox.url}/ap/oa",
+        AMAZON_CLIENT_ID=CLIENT_ID,
+        AMAZON_CLIENT_SECRET=CLIENT_SECRET,
+        FERNET_KEY=TokenCipher.generate_key(),
+        AMC_TIME_SCALE=str(SCALE),
+        AMC_DAILY_ADHOC_QUOTA="0",
+    )
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        amc(env, workdir, "auth", "add-token", stdin=REFRESH_TOKEN + "\n")
+        amc(env, workdir, "accounts", "sync")
+        instances = sorted(
+            i["instance_id"] for i in json.loads(amc(env, workdir, "instances", "list", "--json"))
+        )
+        asyncio.run(enqueue_all(home, instances))
+        log = (workdir / "worker.log").open("wb")
+        side.started = time.time()
+        worker = subprocess.Popen(
+            [str(AMC), "worker"], env=env, cwd=workdir, stdout=log, stderr=log
+        )
+        log.close()
+        watch_store(home, side, worker)
+        side.wall_seconds = time.time() - side.started
+        if worker.poll() is None:
+            side.peak_rss_mb = peak_rss_mb(worker.pid)
+        side.stats = sandbox.stats()
+        side.terminal = sandbox.terminal_times()
+        with sqlite3.connect(home / "amc-manager.db") as db:
+            side.calls.update(
+                {
+                    str(op): int(n)
+                    for op, n in db.execute(
+                        "SELECT operation, COUNT(*) FROM audit_log WHERE kind = 'api' "
+                        "AND instance_id IS NOT NULL GROUP BY operation"
+                    )
+                }
+            )
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+        sandbox.stop()
+    return side
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+@dataclass
+class Figures:
+    calls_per_execution: float
+    detection: tuple[float, float]
+    total: tuple[float, float]
+    throttled: int
+    throttled_late: int
+    succeeded: int
+
+
+def figures(side: Side) -> Figures:
+    stats = side.stats
+    per_instance = sum(n for key, n in stats["requests_by_instance"].items() if key != "-")
+    detection = [
+        (side.seen[e] - t) * SCALE for e, (_, t) in side.terminal.items() if e in side.seen
+    ]
+    total = [
+        (side.stored[e] - t) * SCALE for e, (_, t) in side.terminal.items() if e in side.stored
+    ]
+    # 429s after the first 5 s of this side's own run count as steady-state ones
+    offset = side.started - (time.time() - float(stats["uptime_seconds"]))
+    late = sum(
+        n
+        for seconds in stats["throttled_by_second"].values()
+        for second, n in seconds.items()
+        if int(second) >= offset + 5
+    )
+    return Figures(
+        calls_per_execution=per_instance / EXECUTIONS,
+        detection=(percentile(detection, 0.5), percentile(detection, 0.95)),
+        total=(percentile(total, 0.5), percentile(total, 0.95)),
+        throttled=int(stats["throttled_total"]),
+        throttled_late=late,
+        succeeded=sum(1 for s, _ in side.terminal.values() if s == "SUCCEEDED"),
+    )
+
+
+def report(sides: list[Side]) -> None:
+    print(
+        f"\n{EXECUTIONS} executions over {INSTANCES} instances, durations {DURATION} simulated s, "
+        f"time scale {SCALE:g} (lags in simulated seconds; store watched every "
+        f"{STORE_POLL * SCALE:.1f} simulated s)"
+    )
+    head = (
+        f"{'side':34} {'calls/exec':>10} {'detect p50':>10} {'p95':>6} {'total p50':>10} "
+        f"{'p95':>6} {'429s':>5} {'late':>5} {'ok':>4} {'grants':>6} {'files':>5} "
+        f"{'RSS MB':>7} {'wall s':>6}"
+    )
+    print(head)
+    results = {}
+    for side in sides:
+        f = figures(side)
+        results[side.name] = f
+        print(
+            f"{side.name:34} {f.calls_per_execution:10.1f} {f.detection[0]:10.1f} "
+            f"{f.detection[1]:6.1f} {f.total[0]:10.1f} {f.total[1]:6.1f} {f.throttled:5d} "
+            f"{f.throttled_late:5d} {f.succeeded:4d} {side.stats['token_grants']:6d} "
+            f"{side.stats['downloads']:5d} {side.peak_rss_mb:7.0f} {side.wall_seconds:6.0f}"
+        )
+        print(f"{'':34} calls by operation: {dict(sorted(side.calls.items()))}")
+    base, engine = (figures(s) for s in sides)
+    ratio = engine.calls_per_execution / base.calls_per_execution
+    print("targets:")
+    print(
+        f"  calls per execution <= 1/4 of the baseline's: {ratio:.3f} "
+        f"({'met' if ratio <= 0.25 else 'MISSED'})"
+    )
+    print(
+        f"  detection-lag p50 no worse: {engine.detection[0]:.1f} vs {base.detection[0]:.1f} "
+        f"({'met' if engine.detection[0] <= base.detection[0] else 'MISSED'})"
+    )
+    print(
+        f"  no 429 at steady state: {engine.throttled_late} late 429s "
+        f"({'met' if engine.throttled_late == 0 else 'MISSED'})"
+    )
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="amc-tracking-bench-") as tmp:
+        workdir = Path(tmp)
+        began = time.time()
+        baseline = run_baseline(workdir)
+        print(f"baseline done in {baseline.wall_seconds:.0f} s", file=sys.stderr)
+        engine = run_engine(workdir)
+        print(f"engine done in {engine.wall_seconds:.0f} s", file=sys.stderr)
+        report([baseline, engine])
+        print(f"bench wall time {time.time() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
