@@ -246,3 +246,52 @@ def test_execution_failed_at_amc_exits_1(home: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "ended failed" in done.stderr and "Internal error" in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_saved_workflows_push_run_and_delete(home: Path) -> None:
+    instance = _instance(home)
+    sql = home / "by_device.sql"
+    sql.write_text(
+        '-- @param device STRING "Phone"\n'
+        "SELECT device_type, SUM(impressions) AS impressions FROM dsp_impressions\n"
+        "WHERE device_type = CUSTOM_PARAMETER('device') GROUP BY device_type\n"
+    )
+    assert (
+        amc(
+            home, "workflows", "push", str(sql), "--id", "by-device", "--instance", instance
+        ).returncode
+        == 0
+    )
+    listed = json.loads(amc(home, "workflows", "list", "--instance", instance, "--json").stdout)
+    assert listed == [{"workflow_id": "by-device", "parameters": 1}]
+    shown = amc(home, "workflows", "show", "by-device", "--instance", instance)
+    assert "CUSTOM_PARAMETER('device')" in shown.stdout
+    start, end = _dates()
+    out = home / "tablet.jsonl"
+    ran = amc(
+        home,
+        "run",
+        "--workflow",
+        "by-device",
+        "--instance",
+        instance,
+        "--start",
+        start,
+        "--end",
+        end,
+        "--param",
+        "device=Tablet",
+        "--output",
+        str(out),
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(out.read_text().splitlines()[0])["device_type"] == "Tablet"
+    placeholders = home / "templated.sql"
+    placeholders.write_text(
+        "SELECT campaign, SUM(impressions) AS n FROM dsp_impressions "
+        "WHERE campaign = {{campaign}} GROUP BY campaign\n"
+    )
+    refused = amc(home, "workflows", "push", str(placeholders), "--id", "t", "--instance", instance)
+    assert refused.returncode == 2 and "placeholders" in refused.stderr
+    assert amc(home, "workflows", "delete", "by-device", "--instance", instance).returncode == 0
+    assert json.loads(amc(home, "workflows", "list", "--instance", instance, "--json").stdout) == []

@@ -25,6 +25,7 @@ from amc_manager.engine.runtime import Runtime
 from amc_manager.errors import UsageError
 from amc_manager.sandbox.embedded import EMBEDDED_BASE_URL
 from amc_manager.sql import scan_template
+from amc_manager.sql.params import input_parameters
 from amc_manager.store.rows import InstanceRow
 
 T = TypeVar("T")
@@ -131,7 +132,7 @@ async def _receive_code(runtime: Runtime, port: int) -> tuple[str, str]:
     async with server:
         if runtime.embedded is not None:  # the embedded consent page answers at once
             consent = await runtime.embedded.client.get(f"{base}?{query}")
-            async with __import__("httpx").AsyncClient() as plain:
+            async with httpx.AsyncClient() as plain:
                 await plain.get(consent.headers["location"])
         return await asyncio.wait_for(received, 600), redirect
 
@@ -281,19 +282,15 @@ def datasources_list(
     as_user: AsOption = None,
 ) -> None:
     """AMC's tables for an instance."""
-    settings = settings_for(as_user)
 
-    async def body() -> list[dict[str, Any]]:
-        async with runtime_for(settings) as runtime:
-            target = await _instance_or_first(runtime, settings.user, instance)
-            client = await runtime.client(settings.user)
-            sources = await client.list_data_sources(target.ref())
+    async def action(client: AmcClient, target: InstanceRow, _rt: Runtime) -> list[dict[str, Any]]:
+        sources = await client.list_data_sources(target.ref())
         return [
             {"name": s.data_source_id, "description": s.description, "columns": len(s.columns)}
             for s in sources
         ]
 
-    items = run_async(body)
+    items = _on_instance(as_user, instance, action)
     if as_json:
         print_json(items)
         return
@@ -312,16 +309,12 @@ def datasources_show(
     as_user: AsOption = None,
 ) -> None:
     """One table's columns."""
-    settings = settings_for(as_user)
 
-    async def body() -> list[dict[str, Any]]:
-        async with runtime_for(settings) as runtime:
-            target = await _instance_or_first(runtime, settings.user, instance)
-            client = await runtime.client(settings.user)
-            source = await client.get_data_source(target.ref(), name)
+    async def action(client: AmcClient, target: InstanceRow, _rt: Runtime) -> list[dict[str, Any]]:
+        source = await client.get_data_source(target.ref(), name)
         return [dict(c) for c in source.columns]
 
-    columns = run_async(body)
+    columns = _on_instance(as_user, instance, action)
     if as_json:
         print_json(columns)
         return
@@ -372,33 +365,19 @@ def workflows_push(
             f"{file} has {{{{name}}}} placeholders, which a saved workflow cannot take",
             hint="use CUSTOM_PARAMETER('name') with a `-- @param` line",
         )
-    params = [
-        {
-            "name": d.name,
-            "dataType": d.ptype.amc_data_type(),
-            "columnType": "DIMENSION",
-            **({"defaultValue": d.default} if d.default is not None else {}),
-        }
-        for d in template.declarations
-    ]
-    settings = settings_for(as_user)
+    params = [dict(p) for p in input_parameters(template)]
 
-    async def body() -> None:
-        async with runtime_for(settings) as runtime:
-            target = await resolve_instance(runtime, settings.user, instance)
-            client = await runtime.client(settings.user)
-            body_json = {"workflowId": workflow_id, "sqlQuery": sql, "inputParameters": params}
-            existing = {w["workflow_id"] for w in await runtime.store.list_workflows(target.id)}
-            if workflow_id in existing:
-                await client.update_workflow(target.ref(), body_json)
-            else:
-                await client.create_workflow(target.ref(), body_json)
-            await runtime.store.save_workflow(
-                target.id, workflow_id, sql, sql_hash(sql) or "", params
-            )
-        out.print(f"workflow {workflow_id} saved on {instance}")
+    async def action(client: AmcClient, target: InstanceRow, runtime: Runtime) -> None:
+        body = {"workflowId": workflow_id, "sqlQuery": sql, "inputParameters": params}
+        existing = {w.workflow_id for w in await client.list_workflows(target.ref())}
+        if workflow_id in existing:
+            await client.update_workflow(target.ref(), body)
+        else:
+            await client.create_workflow(target.ref(), body)
+        await runtime.store.save_workflow(target.id, workflow_id, sql, sql_hash(sql) or "", params)
 
-    run_async(body)
+    _on_instance(as_user, instance, action)
+    out.print(f"workflow {workflow_id} saved on {instance}")
 
 
 @workflows_app.command("list")
@@ -408,18 +387,14 @@ def workflows_list(
     as_user: AsOption = None,
 ) -> None:
     """Saved workflows of an instance (as AMC lists them)."""
-    settings = settings_for(as_user)
 
-    async def body() -> list[dict[str, Any]]:
-        async with runtime_for(settings) as runtime:
-            target = await resolve_instance(runtime, settings.user, instance)
-            client = await runtime.client(settings.user)
-            return [
-                {"workflow_id": w.workflow_id, "parameters": len(w.input_parameters)}
-                for w in await client.list_workflows(target.ref())
-            ]
+    async def action(client: AmcClient, target: InstanceRow, _rt: Runtime) -> list[dict[str, Any]]:
+        return [
+            {"workflow_id": w.workflow_id, "parameters": len(w.input_parameters)}
+            for w in await client.list_workflows(target.ref())
+        ]
 
-    items = run_async(body)
+    items = _on_instance(as_user, instance, action)
     if as_json:
         print_json(items)
         return
@@ -434,20 +409,16 @@ def workflows_show(
     as_user: AsOption = None,
 ) -> None:
     """One saved workflow's SQL and parameters."""
-    settings = settings_for(as_user)
 
-    async def body() -> dict[str, Any]:
-        async with runtime_for(settings) as runtime:
-            target = await resolve_instance(runtime, settings.user, instance)
-            client = await runtime.client(settings.user)
-            found = await client.get_workflow(target.ref(), workflow_id)
-            return {
-                "workflow_id": found.workflow_id,
-                "sql": found.sql_query,
-                "input_parameters": found.input_parameters,
-            }
+    async def action(client: AmcClient, target: InstanceRow, _rt: Runtime) -> dict[str, Any]:
+        found = await client.get_workflow(target.ref(), workflow_id)
+        return {
+            "workflow_id": found.workflow_id,
+            "sql": found.sql_query,
+            "input_parameters": found.input_parameters,
+        }
 
-    item = run_async(body)
+    item = _on_instance(as_user, instance, action)
     if as_json:
         print_json(item)
         return
@@ -459,17 +430,13 @@ def workflows_delete(
     workflow_id: str, instance: Annotated[str, typer.Option()], as_user: AsOption = None
 ) -> None:
     """Delete a saved workflow at AMC."""
-    settings = settings_for(as_user)
 
-    async def body() -> None:
-        async with runtime_for(settings) as runtime:
-            target = await resolve_instance(runtime, settings.user, instance)
-            client = await runtime.client(settings.user)
-            await client.delete_workflow(target.ref(), workflow_id)
-            await runtime.store.delete_workflow(target.id, workflow_id)
-        out.print(f"workflow {workflow_id} deleted")
+    async def action(client: AmcClient, target: InstanceRow, runtime: Runtime) -> None:
+        await client.delete_workflow(target.ref(), workflow_id)
+        await runtime.store.delete_workflow(target.id, workflow_id)
 
-    run_async(body)
+    _on_instance(as_user, instance, action)
+    out.print(f"workflow {workflow_id} deleted")
 
 
 @db_app.command("upgrade")
