@@ -1,4 +1,28 @@
-"""Tracking benchmark: the design note's per-execution polling against `amc worker`, time-scaled.
+"""Tracking benchmark: per-execution polling (the design note) against `amc worker`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ABOUT = """The design note's per-execution polling against `amc worker`, time-scaled.
 
 Run with `.venv/bin/python bench/tracking_bench.py` (or `make bench`). Prints figures; asserts
 nothing. 100 executions over 5 instances of `amc sandbox serve`, AMC-like durations of 15 to 60
@@ -17,26 +41,6 @@ downloads apart), detection lag (AMC's terminal time to the client seeing it) an
 the execution's completion instant as the sandbox keeps it in its state (the value
 `lastUpdatedTime` reports, there only to the second, which is a minute at this scale).
 """
-
-from __future__ import annotations
-
-import asyncio
-import json
-import os
-import re
-import signal
-import sqlite3
-import subprocess
-import sys
-import tempfile
-import time
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
-
-import httpx
 
 SCALE = 60.0
 EXECUTIONS = 100
@@ -73,7 +77,7 @@ class Sandbox:
 
     def terminal_times(self) -> dict[str, tuple[str, float]]:
         """AMC execution id -> (status, completion instant) from the sandbox's own state."""
-        with sqlite3.connect(self.state_dir / "sandbox.db") as db:
+        with closing(sqlite3.connect(self.state_dir / "sandbox.db")) as db:
             docs = [json.loads(d) for (d,) in db.execute("SELECT doc FROM executions")]
         return {
             d["execution_id"]: (d["status"], float(d["finished_at"]))
@@ -95,6 +99,8 @@ class Side:
     stored: dict[str, float] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     peak_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
+    status_gaps: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
     started: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
@@ -150,6 +156,12 @@ def windows() -> list[tuple[str, str]]:
         start = today - timedelta(days=3 + index % 20)
         out.append((start.isoformat(), (start + timedelta(days=1)).isoformat()))
     return out
+
+
+def cpu_seconds(pid: int | str) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int | str) -> float:
@@ -250,7 +262,7 @@ class Baseline:
 
 
 def run_baseline(workdir: Path) -> Side:
-    side = Side("baseline (poll each every 15 s)")
+    side = Side("baseline (each polled every 15 s)")
     sandbox = start_sandbox(workdir, "baseline-sandbox")
     try:
         instances = discover(sandbox)
@@ -260,6 +272,7 @@ def run_baseline(workdir: Path) -> Side:
         asyncio.run(asyncio.wait_for(Baseline(sandbox, instances, out, side).run(), DEADLINE))
         side.wall_seconds = time.time() - side.started
         side.peak_rss_mb = peak_rss_mb("self")
+        side.cpu_seconds = cpu_seconds("self")
         side.stats = sandbox.stats()
         side.terminal = sandbox.terminal_times()
     finally:
@@ -342,8 +355,9 @@ def watch_store(home: Path, side: Side, worker: subprocess.Popen[bytes]) -> None
         db.close()
 
 
-def run_engine(workdir: Path) -> Side:
-    side = Side("engine (amc worker)")
+def run_engine(workdir: Path, poll_interval: float | None) -> Side:
+    label = "default" if poll_interval is None else f"{poll_interval:g} s"
+    side = Side(f"engine (amc worker, poll {label})")
     sandbox = start_sandbox(workdir, "engine-sandbox")
     home = workdir / "engine-home"
     from amc_manager.client import TokenCipher
@@ -361,6 +375,8 @@ def run_engine(workdir: Path) -> Side:
         AMC_TIME_SCALE=str(SCALE),
         AMC_DAILY_ADHOC_QUOTA="0",
     )
+    if poll_interval is not None:
+        env["AMC_POLL_INTERVAL"] = str(poll_interval)
     worker: subprocess.Popen[bytes] | None = None
     try:
         amc(env, workdir, "auth", "add-token", stdin=REFRESH_TOKEN + "\n")
@@ -379,9 +395,12 @@ def run_engine(workdir: Path) -> Side:
         side.wall_seconds = time.time() - side.started
         if worker.poll() is None:
             side.peak_rss_mb = peak_rss_mb(worker.pid)
+            side.cpu_seconds = cpu_seconds(worker.pid)
+            worker.send_signal(signal.SIGTERM)  # a graceful stop flushes the audit log
+            worker.wait(timeout=60)
         side.stats = sandbox.stats()
         side.terminal = sandbox.terminal_times()
-        with sqlite3.connect(home / "amc-manager.db") as db:
+        with closing(sqlite3.connect(home / "amc-manager.db")) as db:
             side.calls.update(
                 {
                     str(op): int(n)
@@ -391,6 +410,13 @@ def run_engine(workdir: Path) -> Side:
                     )
                 }
             )
+            checks = db.execute(
+                "SELECT instance_id, at FROM audit_log WHERE operation IN "
+                "('executions.list', 'executions.get') ORDER BY instance_id, at"
+            ).fetchall()
+        side.status_gaps = [
+            (b - a) * SCALE for (i, a), (j, b) in zip(checks, checks[1:], strict=False) if i == j
+        ]
     finally:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -453,9 +479,9 @@ def report(sides: list[Side]) -> None:
         f"{STORE_POLL * SCALE:.1f} simulated s)"
     )
     head = (
-        f"{'side':34} {'calls/exec':>10} {'detect p50':>10} {'p95':>6} {'total p50':>10} "
+        f"{'side':35} {'calls/exec':>10} {'detect p50':>10} {'p95':>6} {'total p50':>10} "
         f"{'p95':>6} {'429s':>5} {'late':>5} {'ok':>4} {'grants':>6} {'files':>5} "
-        f"{'RSS MB':>7} {'wall s':>6}"
+        f"{'RSS MB':>7} {'CPU s':>5} {'wall s':>6}"
     )
     print(head)
     results = {}
@@ -463,12 +489,19 @@ def report(sides: list[Side]) -> None:
         f = figures(side)
         results[side.name] = f
         print(
-            f"{side.name:34} {f.calls_per_execution:10.1f} {f.detection[0]:10.1f} "
+            f"{side.name:35} {f.calls_per_execution:10.1f} {f.detection[0]:10.1f} "
             f"{f.detection[1]:6.1f} {f.total[0]:10.1f} {f.total[1]:6.1f} {f.throttled:5d} "
             f"{f.throttled_late:5d} {f.succeeded:4d} {side.stats['token_grants']:6d} "
-            f"{side.stats['downloads']:5d} {side.peak_rss_mb:7.0f} {side.wall_seconds:6.0f}"
+            f"{side.stats['downloads']:5d} {side.peak_rss_mb:7.0f} {side.cpu_seconds:5.0f} "
+            f"{side.wall_seconds:6.0f}"
         )
-        print(f"{'':34} calls by operation: {dict(sorted(side.calls.items()))}")
+        print(f"{'':35} calls by operation: {dict(sorted(side.calls.items()))}")
+        if side.status_gaps:
+            print(
+                f"{'':35} status checks of an instance every "
+                f"{percentile(side.status_gaps, 0.5):.1f} s (p50), "
+                f"{percentile(side.status_gaps, 0.95):.1f} s (p95) simulated"
+            )
     base, engine = (figures(s) for s in sides)
     ratio = engine.calls_per_execution / base.calls_per_execution
     print("targets:")
@@ -487,12 +520,22 @@ def report(sides: list[Side]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=ABOUT, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=None,
+        help="AMC_POLL_INTERVAL for the worker, simulated seconds (default: the product's)",
+    )
+    options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="amc-tracking-bench-") as tmp:
         workdir = Path(tmp)
         began = time.time()
         baseline = run_baseline(workdir)
         print(f"baseline done in {baseline.wall_seconds:.0f} s", file=sys.stderr)
-        engine = run_engine(workdir)
+        engine = run_engine(workdir, options.poll_interval)
         print(f"engine done in {engine.wall_seconds:.0f} s", file=sys.stderr)
         report([baseline, engine])
         print(f"bench wall time {time.time() - began:.0f} s")

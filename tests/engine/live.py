@@ -214,9 +214,14 @@ class Processes:
 
     def worker(self, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         """`amc worker`, returned once it has announced that it runs."""
-        child = self.spawn(name, ["worker"], env)
-        self.wait_for_line(name, child, re.compile(r"worker \S+ started"), timeout=60)
-        return child
+        return self.workers([name], env)[0]
+
+    def workers(self, names: Sequence[str], env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+        """Several `amc worker` processes started together, returned once each runs."""
+        children = [self.spawn(name, ["worker"], env) for name in names]
+        for name, child in zip(names, children, strict=True):
+            self.wait_for_line(name, child, re.compile(r"worker \S+ started"), timeout=60)
+        return children
 
     def stop(self, child: subprocess.Popen[bytes], timeout: float = 30) -> int:
         """SIGTERM (graceful stop) and the exit code."""

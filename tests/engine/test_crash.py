@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import time
 from collections import Counter
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -86,6 +87,6 @@ def test_worker_killed_five_times_loses_and_duplicates_nothing(tmp_path: Path) -
 
 def _states(home: Path) -> dict[str, int]:
     """How many executions are in each state (read straight from the SQLite store)."""
-    with sqlite3.connect(home / "amc-manager.db", timeout=30) as db:
+    with closing(sqlite3.connect(home / "amc-manager.db", timeout=30)) as db:
         found = db.execute("SELECT state, COUNT(*) FROM workflow_executions GROUP BY state")
         return dict(Counter({str(state): int(n) for state, n in found}))

@@ -60,12 +60,13 @@ def test_two_workers_submit_each_once_within_limits(
         ids = asyncio.run(enqueue_planned(home, database_url, planned))
 
         began = server.stats()["uptime_seconds"]
-        workers = [procs.worker(f"worker-{n}", env) for n in range(2)]
+        workers = procs.workers(["worker-0", "worker-1"], env)
         owners: set[str] = set()
         took = asyncio.run(
             wait_all_terminal(home, database_url, timeout=budget, alive=workers, owners=owners)
         )
-        assert [procs.stop(w) for w in workers] == [0, 0], procs.tail("worker-0")
+        stopped = [procs.stop(w) for w in workers]
+        assert stopped == [0, 0], procs.tail("worker-0") + procs.tail("worker-1")
         rows = list_executions(env, tmp_path)
         stats = server.stats()
     print(f"{backend}: {count} executions by two workers in {took:.1f} s")  # noqa: T201

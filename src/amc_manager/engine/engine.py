@@ -200,13 +200,27 @@ class Engine:
         for index, row in enumerate(rows):
             await self._guarded(reserve, row)
             if row.id not in admitted:
-                await asyncio.gather(*(self._guarded(self._defer, r) for r in rows[index + 1 :]))
+                await self._defer_all(rows[index + 1 :])
                 break
             submissions.append(asyncio.ensure_future(self._guarded(self._submit_admitted, row)))
         await asyncio.gather(*submissions)
 
     async def _defer(self, row: ExecutionRow) -> None:
         await self._later(row, "", self.config.scaled(self.config.queue_interval))
+
+    async def _defer_all(self, rows: list[ExecutionRow]) -> None:
+        """`_defer` for many queued runs in one statement (they wait behind an older one)."""
+        try:
+            await self.store.update_held(
+                [r.id for r in rows],
+                self.owner,
+                next_check_at=self.clock() + self.config.scaled(self.config.queue_interval),
+                lease_owner=None,
+                lease_expires_at=None,
+                error="",
+            )
+        except Exception:  # the leases lapse and the runs are looked at again
+            logger.exception("could not put %d queued runs back; will retry", len(rows))
 
     async def _admit(self, row: ExecutionRow) -> None:
         """queued -> submitting when the instance, account and daily budgets allow it."""

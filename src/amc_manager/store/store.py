@@ -428,6 +428,19 @@ class Store:
             )
             return bool(done.rowcount)
 
+    async def update_held(self, execution_ids: Sequence[str], owner: str, **values: Any) -> int:
+        """Write the same fields to each of these executions that `owner` still holds, at once."""
+        if not execution_ids:
+            return 0
+        c = t.workflow_executions.c
+        async with self.begin() as conn:
+            done = await conn.execute(
+                t.workflow_executions.update()
+                .where(c.id.in_(list(execution_ids)), c.lease_owner == owner)
+                .values(updated_at=time.time(), **values)
+            )
+            return int(done.rowcount)
+
     async def open_counts(
         self, *, instance_pk: str, account_pk: str, day_start: float
     ) -> tuple[int, int, int]:
