@@ -14,6 +14,7 @@ import httpx
 from amc_manager.client.audit import AuditContext, audit_scope
 from amc_manager.client.errors import AmcTransportError, ServerError
 from amc_manager.client.identity import InstanceRef
+from amc_manager.client.models import DownloadUrls
 
 if TYPE_CHECKING:
     from amc_manager.client.client import AmcClient
@@ -62,16 +63,18 @@ class Downloads:
         destination: Path,
         *,
         metadata: bool = False,
+        urls: DownloadUrls | None = None,
     ) -> int:
         """Download file `index` of the result (or metadata) to `destination`, atomically.
 
-        An expired URL, a dropped connection or a 5xx restarts the file from fresh URLs.
-        Returns the number of bytes written.
+        `urls` (a fresh `download_urls` answer) saves a call; an expired URL, a dropped
+        connection or a 5xx restarts the file from fresh URLs. Returns the bytes written.
         """
         client = self._client
         context = AuditContext(client.user, instance.instance_id, "results.download", "download")
         for attempt in range(1, client.retry.max_attempts + 1):
-            urls = await client.download_urls(instance, execution_id)
+            if urls is None or attempt > 1:
+                urls = await client.download_urls(instance, execution_id)
             listing = urls.metadata_download_urls if metadata else urls.download_urls
             if index >= len(listing):
                 raise IndexError(f"execution {execution_id} has {len(listing)} files")

@@ -26,7 +26,7 @@ async def collect_results(
     parts: list[Path] = []
     for index in range(len(urls.download_urls)):
         target = scratch / f"part-{index:02d}.csv"
-        await client.downloads.to_file(instance, row.amc_execution_id, index, target)
+        await client.downloads.to_file(instance, row.amc_execution_id, index, target, urls=urls)
         parts.append(target)
     if not parts:  # dry runs and skipPublish runs have no files
         return {"row_count": 0, "result_path": None, "amc_status": "SUCCEEDED", "error": None}
