@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     max_active_per_account: int = Field(200, ge=1, validation_alias="AMC_MAX_ACTIVE_PER_ACCOUNT")
     daily_adhoc_quota: int | None = Field(None, ge=0, validation_alias="AMC_DAILY_ADHOC_QUOTA")
     request_rate: float = Field(9.5, ge=0, validation_alias="AMC_REQUEST_RATE")
-    poll_interval: float = Field(5.0, gt=0, validation_alias="AMC_POLL_INTERVAL")
+    poll_interval: float = Field(6.0, gt=0, validation_alias="AMC_POLL_INTERVAL")
     lease_seconds: float = Field(60.0, gt=0, validation_alias="AMC_LEASE_SECONDS")
 
     @model_validator(mode="after")

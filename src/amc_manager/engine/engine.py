@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import secrets
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,7 @@ from amc_manager.client import (
 )
 from amc_manager.engine.results import collect_results
 from amc_manager.store import Store
-from amc_manager.store.rows import ExecutionRow, InstanceRow
+from amc_manager.store.rows import OPEN_STATES, ExecutionRow, InstanceRow
 from amc_manager.store.store import start_submission, user_email
 
 logger = logging.getLogger("amc_manager.engine")
@@ -65,7 +66,7 @@ class EngineConfig:
     max_active_per_instance: int = 10
     max_active_per_account: int = 200
     daily_adhoc_quota: int = 0
-    poll_interval: float = 5.0
+    poll_interval: float = 6.0
     queue_interval: float = 2.0
     lease_seconds: float = 60.0
     time_scale: float = 1.0
@@ -103,13 +104,16 @@ class Engine:
 
     # --- entry points ---------------------------------------------------------------------
 
-    async def run_once(self, only: set[str] | None = None) -> int:
-        """Claim what is due (optionally only `only`) and step it; returns how many."""
+    async def run_once(
+        self, only: set[str] | None = None, states: Sequence[str] = OPEN_STATES
+    ) -> int:
+        """Claim what is due (optionally only `only`, only in `states`) and step it."""
         rows = await self.store.claim(
             self.owner,
             self.clock(),
             self.config.lease_seconds,
             self.config.claim_batch,
+            states=states,
             ids=sorted(only) if only is not None else None,
         )
         tracking = [r for r in rows if r.state in ("pending", "running")]
@@ -283,6 +287,12 @@ class Engine:
             return
         await self._record_status(row, execution, submitted=True)
 
+    def _next_poll(self) -> float:
+        """The next boundary of a shared polling grid: every execution of an instance falls due
+        at the same moment, so one list call covers them all."""
+        interval = self.config.scaled(self.config.poll_interval)
+        return (math.floor(self.clock() / interval) + 1) * interval
+
     async def _record_status(
         self, row: ExecutionRow, execution: Execution, *, submitted: bool = False
     ) -> None:
@@ -299,7 +309,7 @@ class Engine:
             values.update(error=str(error) if error else None, finished_at=self.clock())
             if state == "rejected":
                 values["advice"] = REJECTED_ADVICE
-        next_check = self.clock() + self.config.scaled(self.config.poll_interval)
+        next_check = self._next_poll()
         if state == "downloading":
             next_check = self.clock()
         await self.store.update_execution(
@@ -333,11 +343,23 @@ class Engine:
             for row in rows:
                 await self._later(row, f"status check failed, will retry: {exc.message}")
             return
+        unchanged: list[str] = []
         for row in rows:
             execution = seen.get(row.amc_execution_id)
             if execution is None:  # older than the listing covered: ask for it directly
                 execution = await client.get_execution(instance.ref(), row.amc_execution_id)
-            await self._record_status(row, execution)
+            if execution.status == row.amc_status:
+                unchanged.append(row.id)
+            else:
+                await self._record_status(row, execution)
+        # Runs still where they were: one statement puts them all on the next grid point.
+        await self.store.update_held(
+            unchanged,
+            self.owner,
+            next_check_at=self._next_poll(),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
 
     async def _list_since(
         self, client: AmcClient, instance: InstanceRef, rows: list[ExecutionRow]

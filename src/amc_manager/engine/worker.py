@@ -11,6 +11,8 @@ from amc_manager.store.rows import OPEN_STATES
 from amc_manager.store.store import user_email
 
 logger = logging.getLogger("amc_manager.worker")
+TRACKING_STATES = ("pending", "running")
+WORK_STATES = tuple(s for s in OPEN_STATES if s not in TRACKING_STATES)
 
 
 class Worker:
@@ -29,20 +31,27 @@ class Worker:
         self.stop_event.set()
 
     async def run(self) -> None:
-        refresher = asyncio.create_task(self._refresh_tokens())
-        idle = self.idle / self.runtime.settings.time_scale  # an engine interval like the others
+        """Status tracking runs in a loop of its own, so a slow submission or download never
+        delays noticing that another execution finished."""
+        side = [asyncio.create_task(self._refresh_tokens())]
+        side.append(asyncio.create_task(self._loop(TRACKING_STATES)))
         try:
-            while not self.stop_event.is_set():
-                done = await self.engine.run_once()
-                await self.runtime.audit.flush()
-                if done == 0:
-                    try:
-                        await asyncio.wait_for(self.stop_event.wait(), idle)
-                    except TimeoutError:
-                        pass
+            await self._loop(WORK_STATES)
         finally:
-            refresher.cancel()
-            await asyncio.gather(refresher, return_exceptions=True)
+            for task in side:
+                task.cancel()
+            await asyncio.gather(*side, return_exceptions=True)
+
+    async def _loop(self, states: tuple[str, ...]) -> None:
+        idle = self.idle / self.runtime.settings.time_scale  # an engine interval like the others
+        while not self.stop_event.is_set():
+            done = await self.engine.run_once(states=states)
+            await self.runtime.audit.flush()
+            if done == 0:
+                try:
+                    await asyncio.wait_for(self.stop_event.wait(), idle)
+                except TimeoutError:
+                    pass
 
     async def _refresh_tokens(self) -> None:
         """Keep the tokens of users with open work fresh, so no call meets an expired one.
