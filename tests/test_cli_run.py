@@ -295,3 +295,42 @@ def test_saved_workflows_push_run_and_delete(home: Path) -> None:
     assert refused.returncode == 2 and "placeholders" in refused.stderr
     assert amc(home, "workflows", "delete", "by-device", "--instance", instance).returncode == 0
     assert json.loads(amc(home, "workflows", "list", "--instance", instance, "--json").stdout) == []
+
+
+def test_thinned_and_empty_results_come_with_advice(home: Path) -> None:
+    instance = _instance(home)
+    start, end = _dates()
+    by_postal = home / "postal.sql"
+    by_postal.write_text(
+        "SELECT postal_code, SUM(impressions) AS impressions, "
+        "COUNT(DISTINCT user_id) AS users FROM dsp_impressions GROUP BY 1\n"
+    )
+    ran = amc(
+        home,
+        "run",
+        str(by_postal),
+        "--instance",
+        instance,
+        "--start",
+        start,
+        "--end",
+        end,
+        "--filtered-column",
+        "filtered",
+        "--output",
+        str(home / "postal.jsonl"),
+    )
+    assert ran.returncode == 0, ran.stderr
+    rows = [json.loads(line) for line in (home / "postal.jsonl").read_text().splitlines()]
+    assert any(r["filtered"] is True and r["postal_code"] is None for r in rows)
+    shown = json.loads(amc(home, "executions", "show", ran.stdout.split()[0], "--json").stdout)
+    assert shown["advice"] and "postal_code" in shown["advice"]
+    empty = home / "empty.sql"
+    empty.write_text(
+        "SELECT campaign, SUM(impressions) AS n FROM dsp_impressions "
+        "WHERE campaign = 'no such campaign' GROUP BY campaign\n"
+    )
+    ran = amc(home, "run", str(empty), "--instance", instance, "--start", start, "--end", end)
+    assert ran.returncode == 0, ran.stderr
+    shown = json.loads(amc(home, "executions", "show", ran.stdout.split()[0], "--json").stdout)
+    assert shown["row_count"] == 0 and "empty" in shown["advice"]

@@ -148,6 +148,13 @@ def run(
     ] = None,
     timeout: Annotated[int | None, typer.Option(help="AMC execution timeout, 900-86400 s.")] = None,
     ignore_data_gaps: Annotated[bool, typer.Option(help="Run despite incomplete data.")] = False,
+    filtered_column: Annotated[
+        str | None,
+        typer.Option(
+            help="AMC's filteredMetricsDiscriminatorColumn: keep under-threshold rows folded "
+            "into NULL dimensions and flagged in this column."
+        ),
+    ] = None,
     no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the local SQL check.")] = False,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Return once submitted or queued.")
@@ -183,6 +190,13 @@ def run(
         prepared = prepare(sql, values)
     fields = time_window.amc_fields()
     options: dict[str, Any] = {"ignore_data_gaps": ignore_data_gaps}
+    if filtered_column:
+        if workflow is not None:
+            raise UsageError(
+                "--filtered-column applies to SQL files; a saved workflow keeps "
+                "its own privacy settings"
+            )
+        options["filtered_column"] = filtered_column
     if timeout is not None:
         options["timeout_seconds"] = timeout
     settings = settings_for(as_user)

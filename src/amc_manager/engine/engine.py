@@ -424,4 +424,9 @@ def _request(row: ExecutionRow) -> ExecutionRequest:
         require_synthetic_data=bool(options.get("require_synthetic_data")),
         disable_aggregation_controls=bool(options.get("disable_aggregation_controls")),
         dry_run=bool(options.get("dry_run")),
+        privacy=(
+            {"filteredMetricsDiscriminatorColumn": options["filtered_column"]}
+            if options.get("filtered_column") and row.adhoc
+            else {}
+        ),
     )

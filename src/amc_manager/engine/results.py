@@ -7,10 +7,19 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from amc_manager.client import AmcClient, InstanceRef
 from amc_manager.engine.exports import suggestions
 from amc_manager.engine.ingest import ingest_csv_parts
 from amc_manager.store.rows import ExecutionRow
+
+
+def _flagged_rows(parquet: Path, column: str) -> int:
+    """Rows the discriminator column marks as holding filtered (under-threshold) data."""
+    table = pq.read_table(parquet, columns=[column])
+    values = table.column(0).to_pylist()
+    return sum(1 for v in values if v is True or str(v).lower() == "true")
 
 
 async def collect_results(
@@ -34,7 +43,9 @@ async def collect_results(
     ingested = await asyncio.to_thread(ingest_csv_parts, parts, destination)
     shutil.rmtree(scratch, ignore_errors=True)
     names = [name for name, _ in ingested.columns]
-    advice = suggestions(ingested.row_count, names, None, 0)
+    flag = (row.options or {}).get("filtered_column")
+    flagged = await asyncio.to_thread(_flagged_rows, destination, flag) if flag else 0
+    advice = suggestions(ingested.row_count, names, flag, flagged)
     return {
         "row_count": ingested.row_count,
         "result_path": str(destination),
