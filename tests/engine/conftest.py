@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from amc_manager.config import Settings
 from amc_manager.store import Store, database_url_for
+from tests.engine.live import fresh_postgres
 
 POSTGRES_URL = os.environ.get("AMC_TEST_POSTGRES_URL")
 BACKENDS = [
@@ -27,25 +27,11 @@ BACKENDS = [
 ]
 
 
-async def _fresh_postgres() -> str:
-    """A new empty database per test, so tests never see each other's rows."""
-    import asyncpg  # type: ignore[import-untyped]
-
-    assert POSTGRES_URL is not None
-    name = f"amc_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
-    return asyncio.run(_fresh_postgres())
+    return asyncio.run(fresh_postgres())
 
 
 @pytest.fixture
