@@ -36,6 +36,12 @@ def amc(home: Path, *args: str, stdin: str | None = None) -> subprocess.Complete
     )
 
 
+def run_sql(home: Path, sql: str, instance: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`amc run SQL --instance I` over the test window (a day ending 3 days ago), plus `extra`."""
+    start, end = _dates()
+    return amc(home, "run", sql, "--instance", instance, "--start", start, "--end", end, *extra)
+
+
 def _dates() -> tuple[str, str]:
     end = datetime.now(UTC).date() - timedelta(days=3)
     return str(end - timedelta(days=1)), str(end)
@@ -57,22 +63,9 @@ def _executions_in_store(home: Path) -> int:
 
 
 def test_run_writes_rows_and_json_listing(home: Path) -> None:
-    start, end = _dates()
     instance = _instance(home)
     out = home / "rows.csv"
-    done = amc(
-        home,
-        "run",
-        str(EXAMPLE),
-        "--instance",
-        instance,
-        "--start",
-        start,
-        "--end",
-        end,
-        "--output",
-        str(out),
-    )
+    done = run_sql(home, str(EXAMPLE), instance, "--output", str(out))
     assert done.returncode == 0, done.stderr
     execution_id = done.stdout.splitlines()[0]
     lines = out.read_text().splitlines()
@@ -112,18 +105,7 @@ def test_run_writes_rows_and_json_listing(home: Path) -> None:
 def test_no_wait_then_wait(home: Path) -> None:
     start, end = _dates()
     instance = _instance(home)
-    done = amc(
-        home,
-        "run",
-        str(EXAMPLE),
-        "--instance",
-        instance,
-        "--start",
-        start,
-        "--end",
-        end,
-        "--no-wait",
-    )
+    done = run_sql(home, str(EXAMPLE), instance, "--no-wait")
     assert done.returncode == 0, done.stderr
     execution_id = done.stdout.strip().splitlines()[0]
     waited = amc(home, "executions", "wait", execution_id)
@@ -163,17 +145,7 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(
 def test_unreadable_sql_file_and_missing_token(home: Path) -> None:
     start, end = _dates()
     instance = _instance(home)
-    done = amc(
-        home,
-        "run",
-        str(home / "missing.sql"),
-        "--instance",
-        instance,
-        "--start",
-        start,
-        "--end",
-        end,
-    )
+    done = run_sql(home, str(home / "missing.sql"), instance)
     assert done.returncode == 2 and "cannot read SQL file" in done.stderr
     other = amc(
         home,
@@ -194,32 +166,19 @@ def test_unreadable_sql_file_and_missing_token(home: Path) -> None:
 
 
 def test_invalid_sql_is_exit_2_with_position(home: Path) -> None:
-    start, end = _dates()
     bad = home / "bad.sql"
     bad.write_text(
         "SELECT campaign, SUM(impressions) AS n\nFROM dsp_impressions GROUP BY 1 LIMIT 3\n"
     )
-    done = amc(home, "run", str(bad), "--instance", _instance(home), "--start", start, "--end", end)
+    done = run_sql(home, str(bad), _instance(home))
     assert done.returncode == 2
     assert f"{bad}:2:" in done.stderr
 
 
 def test_sql_refused_by_amc_at_submission_exits_2(home: Path) -> None:
-    start, end = _dates()
     bad = home / "bad.sql"
     bad.write_text("SELECT campaign FROM dsp_impressions LIMIT 3\n")
-    done = amc(
-        home,
-        "run",
-        str(bad),
-        "--instance",
-        _instance(home),
-        "--start",
-        start,
-        "--end",
-        end,
-        "--no-lint",
-    )
+    done = run_sql(home, str(bad), _instance(home), "--no-lint")
     assert done.returncode == 2, done.stderr
     assert (
         "AMC refused the request" in done.stderr and "Was unable to compile workflow" in done.stderr
@@ -239,10 +198,7 @@ def test_execution_failed_at_amc_exits_1(home: Path) -> None:
             {"duration": "0.3", "throttle_rate": 0, "faults": {"execution_failure_rate": 1.0}}
         )
     )
-    start, end = _dates()
-    done = amc(
-        home, "run", str(EXAMPLE), "--instance", _instance(home), "--start", start, "--end", end
-    )
+    done = run_sql(home, str(EXAMPLE), _instance(home))
     assert done.returncode == 1, done.stderr
     assert "ended failed" in done.stderr and "Internal error" in done.stderr
     assert done.stderr.count("\n") == 1
@@ -299,22 +255,15 @@ def test_saved_workflows_push_run_and_delete(home: Path) -> None:
 
 def test_thinned_and_empty_results_come_with_advice(home: Path) -> None:
     instance = _instance(home)
-    start, end = _dates()
     by_postal = home / "postal.sql"
     by_postal.write_text(
         "SELECT postal_code, SUM(impressions) AS impressions, "
         "COUNT(DISTINCT user_id) AS users FROM dsp_impressions GROUP BY 1\n"
     )
-    ran = amc(
+    ran = run_sql(
         home,
-        "run",
         str(by_postal),
-        "--instance",
         instance,
-        "--start",
-        start,
-        "--end",
-        end,
         "--filtered-column",
         "filtered",
         "--output",
@@ -330,7 +279,7 @@ def test_thinned_and_empty_results_come_with_advice(home: Path) -> None:
         "SELECT campaign, SUM(impressions) AS n FROM dsp_impressions "
         "WHERE campaign = 'no such campaign' GROUP BY campaign\n"
     )
-    ran = amc(home, "run", str(empty), "--instance", instance, "--start", start, "--end", end)
+    ran = run_sql(home, str(empty), instance)
     assert ran.returncode == 0, ran.stderr
     shown = json.loads(amc(home, "executions", "show", ran.stdout.split()[0], "--json").stdout)
     assert shown["row_count"] == 0 and "empty" in shown["advice"]

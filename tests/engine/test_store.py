@@ -23,6 +23,30 @@ async def _instance(store: Store, email: str = "a@example.com") -> tuple[str, In
     return user_id, await store.instance_by_pk(pk)
 
 
+async def _admit(
+    store: Store,
+    row: InstanceRow,
+    execution_id: str,
+    *,
+    max_instance: int = 10,
+    daily_quota: int = 0,
+    day_start: float = 0.0,
+    now: float,
+) -> bool:
+    return await start_submission(
+        store,
+        execution_id,
+        "w",
+        instance_pk=row.id,
+        account_pk=row.account_pk,
+        max_instance=max_instance,
+        max_account=200,
+        daily_quota=daily_quota,
+        day_start=day_start,
+        now=now,
+    )
+
+
 async def test_migrations_reach_head(store: Store) -> None:
     assert await store.schema_revision() == "0001"
     await store.upgrade()  # idempotent
@@ -87,44 +111,11 @@ async def test_admission_respects_limits_and_order(store: Store) -> None:
     await store.claim("w", now, 30, 10)
     admitted = []
     for execution_id in reversed(ids):  # try newest first: order must still win
-        ok = await start_submission(
-            store,
-            execution_id,
-            "w",
-            instance_pk=row.id,
-            account_pk=row.account_pk,
-            max_instance=2,
-            max_account=200,
-            daily_quota=0,
-            day_start=0.0,
-            now=now,
-        )
+        ok = await _admit(store, row, execution_id, max_instance=2, now=now)
         admitted.append(ok)
     assert admitted == [False, False, False, True]
-    assert await start_submission(
-        store,
-        ids[1],
-        "w",
-        instance_pk=row.id,
-        account_pk=row.account_pk,
-        max_instance=2,
-        max_account=200,
-        daily_quota=0,
-        day_start=0.0,
-        now=now,
-    )
-    assert not await start_submission(
-        store,
-        ids[2],
-        "w",
-        instance_pk=row.id,
-        account_pk=row.account_pk,
-        max_instance=2,
-        max_account=200,
-        daily_quota=0,
-        day_start=0.0,
-        now=now,
-    )
+    assert await _admit(store, row, ids[1], max_instance=2, now=now)
+    assert not await _admit(store, row, ids[2], max_instance=2, now=now)
 
 
 async def test_daily_quota_counts_adhoc_submissions(store: Store) -> None:
@@ -140,17 +131,6 @@ async def test_daily_quota_counts_adhoc_submissions(store: Store) -> None:
     await store.claim("w", now, 30, 10)
     results = []
     for execution_id in ids:
-        ok = await start_submission(
-            store,
-            execution_id,
-            "w",
-            instance_pk=row.id,
-            account_pk=row.account_pk,
-            max_instance=10,
-            max_account=200,
-            daily_quota=2,
-            day_start=now - 10,
-            now=now,
-        )
+        ok = await _admit(store, row, execution_id, daily_quota=2, day_start=now - 10, now=now)
         results.append(ok)
     assert results == [True, True, False]

@@ -22,13 +22,14 @@ from amc_manager.cli.common import (
     settings_for,
     table,
 )
+from amc_manager.client.errors import ExecutionFailed
 from amc_manager.engine.accounts import resolve_instance
 from amc_manager.engine.engine import REFUSED_AT_SUBMISSION
 from amc_manager.engine.exports import export
 from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow, submitted_or_waiting
 from amc_manager.engine.runtime import Runtime
 from amc_manager.engine.worker import Worker
-from amc_manager.errors import AmcManagerError, UsageError
+from amc_manager.errors import UsageError
 from amc_manager.sql import (
     KnownSchema,
     lint,
@@ -44,10 +45,6 @@ FORMATS = ("csv", "parquet", "json", "jsonl")
 PREVIEW_ROWS = 20
 
 AsOption = Annotated[str | None, typer.Option("--as", help="Act as this user (AMC_USER).")]
-
-
-class ExecutionFailed(AmcManagerError):
-    """Accepted work that ended without results (exit 1)."""
 
 
 def _read_sql(path: Path) -> str:
@@ -172,8 +169,6 @@ def run(
         raise UsageError(f"--timeout {timeout} is outside 900-86400 seconds")
     fmt_chosen = _output_format(output, fmt)
     if output is not None:
-        if fmt_chosen == "parquet" and output.suffix != ".parquet" and fmt is None:
-            pass
         _check_writable(output)
     elif fmt_chosen == "parquet" and fmt is not None:
         raise UsageError("Parquet needs --output", hint="add --output result.parquet")
@@ -379,7 +374,8 @@ def executions_cancel(
             if row.terminal or row.state == "downloading":
                 raise ExecutionFailed(
                     f"execution {execution_id} has already finished "
-                    f"({row.state}); nothing to cancel"
+                    f"({row.state}); nothing to cancel",
+                    remedy="see `amc executions show` for its outcome",
                 )
             row = await runtime.engine().cancel(execution_id)
             out.print(f"{row.id} {row.state}")
@@ -410,10 +406,13 @@ def results(
     row = run_async(body)
     if row.state != "succeeded" or row.result_path is None:
         if row.state == "succeeded":
-            raise ExecutionFailed(f"execution {execution_id} produced no result file")
+            raise ExecutionFailed(
+                f"execution {execution_id} produced no result file",
+                remedy="a dry run or skipPublish run has no rows",
+            )
         raise ExecutionFailed(
             f"execution {execution_id} is {row.state}; results exist only after it succeeded",
-            hint=f"amc executions wait {execution_id}",
+            remedy=f"amc executions wait {execution_id}",
         )
     target: Any = output if output is not None else sys.stdout.buffer
     export(Path(row.result_path), chosen, target)  # type: ignore[arg-type]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
 from amc_manager.client import submit
 from amc_manager.client.audit import (
@@ -27,7 +28,6 @@ from amc_manager.client.downloads import Downloads
 from amc_manager.client.errors import (
     AmcTransportError,
     DownloadUnavailable,
-    NotFoundError,
     ValidationError,
 )
 from amc_manager.client.identity import AccountRef, InstanceRef, Region, api_base
@@ -49,6 +49,7 @@ from amc_manager.client.tokens import LwaCredentials, TokenManager, TokenStore
 
 Sleep = Callable[[float], Awaitable[None]]
 PAGE_LIMIT = 100
+M = TypeVar("M", bound=BaseModel)
 
 
 class UncertainOutcome(Exception):
@@ -215,36 +216,50 @@ class AmcClient:
                 return
             query = {**query, "nextToken": token}
 
+    async def _collect(
+        self,
+        model: type[M],
+        path: str,
+        field: str,
+        *,
+        instance: InstanceRef | None,
+        account: AccountRef | None,
+        operation: str,
+    ) -> list[M]:
+        """Every page of a listing, parsed as `model`."""
+        found: list[M] = []
+        async for page in self._pages(
+            path, field, instance=instance, account=account, operation=operation
+        ):
+            found.extend(model.model_validate(item) for item in page)
+        return found
+
     # --- discovery ------------------------------------------------------------------------
 
     async def list_accounts(self) -> list[Account]:
-        async def load() -> list[Account]:
-            found: list[Account] = []
-            async for page in self._pages(
+        def load() -> Awaitable[list[Account]]:
+            return self._collect(
+                Account,
                 "/amc/accounts",
                 "amcAccounts",
                 instance=None,
                 account=None,
                 operation="accounts.list",
-            ):
-                found.extend(Account.model_validate(a) for a in page)
-            return found
+            )
 
         result: list[Account] = await self._discovery.get_or_load(("accounts",), load)
         return result
 
     async def list_instances(self, account: AccountRef) -> list[Instance]:
-        async def load() -> list[Instance]:
-            found: list[Instance] = []
-            async for page in self._pages(
+        def load() -> Awaitable[list[Instance]]:
+            return self._collect(
+                Instance,
                 "/amc/instances",
                 "instances",
                 instance=None,
                 account=account,
                 operation="instances.list",
-            ):
-                found.extend(Instance.model_validate(i) for i in page)
-            return found
+            )
 
         result: list[Instance] = await self._discovery.get_or_load(("instances", account), load)
         return result
@@ -297,16 +312,14 @@ class AmcClient:
         return Workflow.model_validate(unwrap(body, "workflow"))
 
     async def list_workflows(self, instance: InstanceRef) -> list[Workflow]:
-        found: list[Workflow] = []
-        async for page in self._pages(
+        return await self._collect(
+            Workflow,
             instance.reporting_path("workflows"),
             "workflows",
             instance=instance,
             account=instance.account,
             operation="workflows.list",
-        ):
-            found.extend(Workflow.model_validate(w) for w in page)
-        return found
+        )
 
     async def update_workflow(self, instance: InstanceRef, workflow: dict[str, Any]) -> None:
         await self._json(
@@ -414,26 +427,21 @@ class AmcClient:
     # --- data sources --------------------------------------------------------------------
 
     async def list_data_sources(self, instance: InstanceRef) -> list[DataSource]:
-        async def load() -> list[DataSource]:
-            found: list[DataSource] = []
-            async for page in self._pages(
+        def load() -> Awaitable[list[DataSource]]:
+            return self._collect(
+                DataSource,
                 instance.reporting_path("dataSources"),
                 "dataSources",
                 instance=instance,
                 account=instance.account,
                 operation="dataSources.list",
-            ):
-                found.extend(DataSource.model_validate(d) for d in page)
-            return found
+            )
 
         result: list[DataSource] = await self._discovery.get_or_load(("sources", instance), load)
         return result
 
     async def get_data_source(self, instance: InstanceRef, name: str) -> DataSource:
-        try:
-            body = await self._json("GET", instance, "dataSources.get", "dataSources", name)
-        except NotFoundError:
-            raise
+        body = await self._json("GET", instance, "dataSources.get", "dataSources", name)
         return DataSource.model_validate(unwrap(body, "dataSource"))
 
 

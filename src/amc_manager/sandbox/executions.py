@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from amc_manager.sandbox import timewindow as tw
@@ -316,6 +316,3 @@ def result_age_ok(result: Doc | None, now: float, stale_after: float) -> bool:
     if not result or result.get("state") != "computing":
         return False
     return now - float(result.get("since", 0)) < stale_after
-
-
-ONE_DAY = timedelta(days=1)
