@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from amc_manager.sandbox.catalogue import TABLES, USER_KEY_COLUMN
+from amc_manager.catalogue import CATALOGUE
 from amc_manager.sandbox.engine import ARROW_TYPES
 from amc_manager.sandbox.query import (
     CompiledQuery,
@@ -18,6 +18,9 @@ from amc_manager.sandbox.query import (
     compile_query,
     run_query,
 )
+from amc_manager.sandbox.tables import USER_KEY_COLUMN
+
+TABLES = CATALOGUE.tables
 
 WINDOW_START = datetime(2024, 3, 1)
 WINDOW_END = datetime(2024, 3, 2)

@@ -16,8 +16,11 @@ import numpy.typing as npt
 import pyarrow as pa
 import pytest
 
-from amc_manager.sandbox.catalogue import ATTRIBUTION_WINDOW, TABLES, USER_KEY_COLUMN
+from amc_manager.catalogue import ATTRIBUTION_WINDOW, CATALOGUE
 from amc_manager.sandbox.data import DataConfig, SyntheticData
+from amc_manager.sandbox.tables import USER_KEY_COLUMN
+
+TABLES = CATALOGUE.tables
 
 NOW = datetime(2026, 11, 26, 12)
 AVAILABLE = datetime(2026, 11, 24, 12)  # NOW - 48 h
@@ -350,6 +353,7 @@ def test_nothing_at_or_after_available_until(data: SyntheticData, name: str) -> 
 @pytest.mark.parametrize("name", ["dsp_impressions", "amazon_attributed_events_by_conversion_time"])
 def test_nothing_before_retention_start(data: SyntheticData, name: str) -> None:
     window_column = TABLES[name].window_column
+    assert window_column is not None
     table = data.window(name, RETAINED - timedelta(hours=6), RETAINED + timedelta(hours=6), now=NOW)
     moments = col(table, window_column)
     assert len(moments) > 0 and (moments >= ms(RETAINED)).all()

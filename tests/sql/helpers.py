@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from amc_manager.sandbox.catalogue import TABLES, USER_KEY_COLUMN, Column
+from amc_manager.catalogue import CATALOGUE, Column
 from amc_manager.sandbox.engine import ARROW_TYPES
 from amc_manager.sandbox.query import (
     InputParameter,
@@ -18,7 +18,10 @@ from amc_manager.sandbox.query import (
     compile_query,
     run_query,
 )
+from amc_manager.sandbox.tables import USER_KEY_COLUMN
 from amc_manager.sql import PreparedQuery
+
+TABLES = CATALOGUE.tables
 
 WINDOW_START = datetime(2024, 3, 1)
 WINDOW_END = datetime(2024, 3, 2)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from amc_manager.sandbox.catalogue import USER_KEY_COLUMN, Table
+from amc_manager.catalogue import Table
 from amc_manager.sandbox.daily import DAY_SECONDS, Frame, World
 from amc_manager.sandbox.entities import PLACEMENTS, SUPPLY_SOURCES, strings
 from amc_manager.sandbox.population import (
@@ -20,6 +20,7 @@ from amc_manager.sandbox.population import (
     hash64,
     hex_strings,
 )
+from amc_manager.sandbox.tables import USER_KEY_COLUMN
 
 ARROW_TYPES: Mapping[str, pa.DataType] = {
     "STRING": pa.string(),
@@ -72,7 +73,7 @@ def _dates(seconds: I64) -> pa.Array[Any]:
     return pa.array((seconds // DAY_SECONDS).astype(np.int32), pa.date32())
 
 
-def _decimals(scaled: I64) -> pa.Array[Any]:
+def decimals(scaled: I64) -> pa.Array[Any]:
     """DECIMAL(38, 4) from integers counting 1/10000: 128-bit little-endian words, exact."""
     words = np.empty((len(scaled), 2), np.int64)
     words[:, 0] = scaled
@@ -201,8 +202,8 @@ def attributed(world: World, table: Table, f: Frame) -> pa.Table:
         "total_purchases": _longs(f["total_purchases"]),
         "units_sold": _longs(f["units"]),
         "total_units_sold": _longs(f["total_units"]),
-        "product_sales": _decimals(f["sales"]),
-        "total_product_sales": _decimals(f["total_sales"]),
+        "product_sales": decimals(f["sales"]),
+        "total_product_sales": decimals(f["total_sales"]),
         "user_id": _take(world.user_ids, f["user"]),
     }
     return assemble(table, columns, f["user"])
@@ -223,7 +224,7 @@ def conversions(world: World, table: Table, f: Frame) -> pa.Table:
         "event_date_utc": _dates(f["ts"]),
         "conversions": _longs(np.ones(len(category), np.int64)),
         "total_units_sold": _longs(f["units"]),
-        "total_product_sales": _decimals(f["sales"]),
+        "total_product_sales": decimals(f["sales"]),
         "conversion_id": _opaque(world, f["key"]),
         "user_id": _take(world.user_ids, f["user"]),
     }

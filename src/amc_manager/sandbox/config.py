@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from amc_manager.catalogue import CATALOGUE, Column, DataType, Provenance, Table, ThresholdClass
 
 DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
@@ -34,6 +37,97 @@ class FaultConfig(BaseModel):
     latency_ms: float = Field(0.0, ge=0)
     execution_failure_rate: float = Field(0.0, ge=0, le=1)
     seed: int = 7
+
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _identifier(value: str, what: str) -> str:
+    lowered = value.strip().lower()
+    if not _NAME.match(lowered) or lowered.startswith("__"):
+        raise ValueError(
+            f"{what} {value!r} is not an AMC name: letters, digits and _, not starting "
+            "with a digit or __"
+        )
+    return lowered
+
+
+class ExtraColumn(BaseModel):
+    """One column of an extra table; names are case-insensitive and kept lower case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    data_type: DataType
+    threshold: ThresholdClass = ThresholdClass.NONE
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return _identifier(value, "column name")
+
+    @field_validator("data_type", "threshold", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class ExtraTable(BaseModel):
+    """A table the sandbox lists in `dataSources` and answers queries on, beyond AMC's catalogue.
+
+    Its rows are synthetic: `rows_per_day` rows for each day, each standing for one user of the
+    sandbox's population (so aggregation thresholds apply as on the catalogued tables).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    columns: list[ExtraColumn] = Field(min_length=1, max_length=500)
+    window_column: str | None = None
+    rows_per_day: int = Field(500, ge=0, le=1_000_000)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        name = _identifier(value, "table name")
+        if name in CATALOGUE:
+            raise ValueError(
+                f"{name} is already one of AMC's tables; give the extra table a new name"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _check_columns(self) -> ExtraTable:
+        names = [c.name for c in self.columns]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"table {self.name}: column {twice[0]} is listed twice")
+        if self.window_column is None:
+            stamps = [c.name for c in self.columns if c.data_type is DataType.TIMESTAMP]
+            self.window_column = stamps[0] if stamps else None
+            return self
+        self.window_column = self.window_column.lower()
+        chosen = next((c for c in self.columns if c.name == self.window_column), None)
+        if chosen is None or chosen.data_type is not DataType.TIMESTAMP:
+            raise ValueError(
+                f"table {self.name}: window_column {self.window_column} must be one of its "
+                "TIMESTAMP columns"
+            )
+        return self
+
+    def table(self) -> Table:
+        """The table in the catalogue's terms."""
+        return Table(
+            name=self.name,
+            description=self.description or f"Extra table {self.name} (sandbox configuration).",
+            columns=tuple(
+                Column(c.name, c.data_type, c.threshold, c.description) for c in self.columns
+            ),
+            provenance=Provenance("sandbox configuration: extra_tables", ""),
+            window_column=self.window_column,
+        )
 
 
 class SandboxConfig(BaseModel):
@@ -68,6 +162,16 @@ class SandboxConfig(BaseModel):
     dsp_impressions_per_day: int = Field(40_000, ge=100)
     sponsored_ads_events_per_day: int = Field(30_000, ge=100)
     faults: FaultConfig = Field(default_factory=FaultConfig)
+    extra_tables: list[ExtraTable] = Field(default_factory=list)
+
+    @field_validator("extra_tables")
+    @classmethod
+    def _check_extra_tables(cls, value: list[ExtraTable]) -> list[ExtraTable]:
+        names = [t.name for t in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"extra table {twice[0]} is listed twice")
+        return value
 
     @field_validator("duration")
     @classmethod
@@ -117,4 +221,5 @@ def load_config(path: Path | None, **overrides: object) -> SandboxConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise SandboxConfigError(f"sandbox config: {where}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SandboxConfigError(f"sandbox config: {where}: {message}") from None

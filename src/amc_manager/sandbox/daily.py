@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from amc_manager.sandbox.catalogue import ATTRIBUTION_WINDOW
+from amc_manager.catalogue import ATTRIBUTION_WINDOW
 from amc_manager.sandbox.entities import PLACEMENT_BY_KIND, SUPPLY_BY_DEVICE, Entities
 from amc_manager.sandbox.population import (
     DEVICE_CDF,

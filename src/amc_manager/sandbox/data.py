@@ -1,4 +1,4 @@
-"""Synthetic AMC sandbox data: deterministic rows of the six AMC tables, read by time window."""
+"""Synthetic AMC sandbox data: deterministic rows of the served tables, read by time window."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from amc_manager.sandbox import columns, daily
-from amc_manager.sandbox.catalogue import ATTRIBUTION_WINDOW, Table, get_table
+from amc_manager.catalogue import ATTRIBUTION_WINDOW, CATALOGUE, DATA_LAG, Catalogue, Table
+from amc_manager.sandbox import columns, daily, synthetic
 from amc_manager.sandbox.daily import DAY_SECONDS, EPOCH_ORDINAL, Code, Frame, World
 from amc_manager.sandbox.entities import strings
 from amc_manager.sandbox.population import (
@@ -29,8 +29,8 @@ from amc_manager.sandbox.population import (
 __all__ = ["DataConfig", "SyntheticData"]
 
 # AMC's 48 h availability lag and 13 months of retention (amc-api.md 6.1).
-AVAILABILITY_LAG = timedelta(hours=48)
-RETENTION = timedelta(days=396)
+AVAILABILITY_LAG = DATA_LAG
+RETENTION = timedelta(days=396)  # 13 months, counted as days so every process agrees
 _EPOCH = datetime(1970, 1, 1)
 # A click's traffic day may be the day after its impression's, so click-keyed reads start a day
 # early; conversion-keyed reads also reach back over the attribution window.
@@ -113,12 +113,21 @@ def _select(frame: Frame, rows: npt.NDArray[Any]) -> Frame:
 class SyntheticData:
     """The sandbox's data: every table's rows are a pure function of (config, date).
 
+    `catalogue` is the tables served: the six modelled ones have bespoke generators; any other
+    gets generic synthetic rows (`synthetic.py`), `rows_per_day[name]` of them a day.
     Nothing is generated until asked for; generated days are kept in a bounded LRU cache.
     Safe to share between threads (at worst two threads generate the same day twice).
     """
 
-    def __init__(self, config: DataConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: DataConfig | None = None,
+        catalogue: Catalogue = CATALOGUE,
+        rows_per_day: Mapping[str, int] | None = None,
+    ) -> None:
         self._config = config if config is not None else DataConfig()
+        self._catalogue = catalogue
+        self._rows_per_day = dict(rows_per_day or {})
         self._lock = threading.Lock()
         # Traffic days are large (tens of thousands of rows); attributed and organic days small.
         self._traffic = _Lru(self._config.cache_days)
@@ -151,7 +160,7 @@ class SyntheticData:
         by_traffic_time also drops conversions at or after available_until. Columns are the
         catalogue's, in order, plus the hidden `__user_key`.
         """
-        spec = get_table(table)
+        spec = self._catalogue.table(table)
         if spec is None:
             raise ValueError(f"unknown table: {table!r}")
         low = max(_naive_utc(start), self.retention_start(now))
@@ -159,8 +168,11 @@ class SyntheticData:
         if low >= high:
             return columns.schema_of(spec).empty_table()
         available = _ceil_seconds(self.available_until(now))
-        frame = self._read(spec.name, _Span(_ceil_seconds(low), _ceil_seconds(high), available))
-        return _BUILDERS[spec.name](self._world, spec, frame)
+        span = _Span(_ceil_seconds(low), _ceil_seconds(high), available)
+        builder = _BUILDERS.get(spec.name)
+        if builder is None:
+            return synthetic.build(self._world, spec, self._generic(spec, span))
+        return builder(self._world, spec, self._read(spec.name, span))
 
     def users_frame(self) -> pa.Table:
         """The user pool with each user's stable attributes (for tests and curiosity)."""
@@ -202,6 +214,13 @@ class SyntheticData:
         if table == "amazon_attributed_events_by_conversion_time":
             return self._days(Code.ATTRIBUTED, span, _LOOKBACK_DAYS, "ts")
         return self._conversions(span)
+
+    def _generic(self, spec: Table, span: _Span) -> Frame:
+        """Rows of a table without a bespoke model whose (hidden) time lies in the span."""
+        count = self._rows_per_day.get(spec.name, synthetic.DEFAULT_ROWS_PER_DAY)
+        days = [synthetic.day_frame(self._world, spec, day, count) for day in span.days()]
+        rows = _concat(days)
+        return _select(rows, span.contains(rows["ts"]))
 
     def _conversions(self, span: _Span) -> Frame:
         attributed = self._days(Code.ATTRIBUTED, span, _LOOKBACK_DAYS, "ts")

@@ -10,8 +10,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from amc_manager.sandbox.catalogue import USER_KEY_COLUMN, Table
+from amc_manager.catalogue import Table
 from amc_manager.sandbox.dialect import CompileError, invalid
+from amc_manager.sandbox.tables import USER_KEY_COLUMN
 
 ARROW_TYPES: Mapping[str, pa.DataType] = {
     "STRING": pa.string(),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from amc_manager.catalogue import Catalogue
 from amc_manager.sandbox import timewindow as tw
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.errors import BadRequest
@@ -180,13 +181,13 @@ def query_request(doc: Doc) -> QueryRequest:
     )
 
 
-def compile_error(doc: Doc) -> str | None:
+def compile_error(doc: Doc, catalogue: Catalogue) -> str | None:
     """AMC's compile message for this execution's SQL, or None when it compiles.
 
     Records the tables the query reads, which the privacy-overlap rule compares.
     """
     try:
-        compiled = compile_query(query_request(doc))
+        compiled = compile_query(query_request(doc), catalogue)
     except CompileError as exc:
         doc["tables"] = []
         return exc.details

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from amc_manager.sandbox.catalogue import ThresholdClass, get_table
+from amc_manager.catalogue import Catalogue, ThresholdClass
 
 NONE = ThresholdClass.NONE
 
@@ -93,9 +93,11 @@ def owning_select(node: exp.Expr) -> exp.Expr | None:
 
 
 class Lineage:
-    """Answers "which threshold class does this value carry" for a qualified query."""
+    """Answers "which threshold class does this value carry" for a qualified query whose
+    tables are those of `catalogue`."""
 
-    def __init__(self, root: exp.Query) -> None:
+    def __init__(self, root: exp.Query, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
         self.scopes: list[Scope] = traverse_scope(root)
         self.root: Scope = self.scopes[-1]
         self._by_expression = {id(s.expression): s for s in self.scopes}
@@ -218,7 +220,7 @@ class Lineage:
     def source_column_class(self, source: exp.Expr | Scope, name: str) -> ThresholdClass:
         """The class of column `name` read from a table or from a sub-scope."""
         if isinstance(source, exp.Table):
-            table = get_table(source.name)
+            table = self.catalogue.table(source.name)
             column = table.column(name) if table else None
             return column.threshold if column else NONE
         names = list(getattr(source.expression, "named_selects", []))

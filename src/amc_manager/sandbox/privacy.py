@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from amc_manager.sandbox.catalogue import ThresholdClass
+from amc_manager.catalogue import ThresholdClass
 
 # The hidden list column every result carries (see userlists); -1 marks rows without a user.
 USERS = "__amc_users__"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,8 +15,8 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope
 
+from amc_manager.catalogue import CATALOGUE, Catalogue, Table, ThresholdClass
 from amc_manager.sandbox import rules
-from amc_manager.sandbox.catalogue import TABLES, ThresholdClass
 from amc_manager.sandbox.dialect import AMC, CompileError, invalid, parse_statement
 from amc_manager.sandbox.engine import (
     RuntimeFailure,
@@ -43,10 +44,15 @@ __all__ = [
 ]
 
 _SQL_TYPES = {"STRING": "STRING", "LONG": "BIGINT", "INTEGER": "INT", "DECIMAL": "DECIMAL(38, 4)"}
-_SCHEMA: dict[str, object] = {
-    name: {c.name: _SQL_TYPES.get(c.data_type, c.data_type) for c in table.columns}
-    for name, table in TABLES.items()
-}
+
+
+@functools.lru_cache(maxsize=16)
+def _qualify_schema(catalogue: Catalogue) -> dict[str, object]:
+    """The catalogue's tables as sqlglot's qualifier wants them (one per catalogue object)."""
+    return {
+        table.name: {c.name: _SQL_TYPES.get(c.data_type, str(c.data_type)) for c in table.columns}
+        for table in catalogue
+    }
 
 
 class QueryRuntimeError(Exception):
@@ -95,33 +101,34 @@ class WindowSource(Protocol):
     def window(self, table: str, start: datetime, end: datetime, *, now: datetime) -> pa.Table: ...
 
 
-def compile_query(request: QueryRequest) -> CompiledQuery:
-    """Validate `request` like AMC's compiler; raises CompileError. Touches no data."""
+def compile_query(request: QueryRequest, catalogue: Catalogue = CATALOGUE) -> CompiledQuery:
+    """Validate `request` like AMC's compiler against the tables of `catalogue` (the sandbox's
+    served tables); raises CompileError. Touches no data."""
     workflow_id = request.workflow_id
     query = parse_statement(request.sql, workflow_id)
     names = output_names(query)
     rules.check_grammar(query, workflow_id)
     substitute_parameters(query, _parameter_context(request))
     try:
-        rules.check_tables(query, workflow_id)
+        rules.check_tables(query, workflow_id, catalogue)
         qualified = qualify(
             query,
-            schema=_SCHEMA,
+            schema=_qualify_schema(catalogue),
             dialect=AMC,
             validate_qualify_columns=False,
             allow_partial_qualification=True,
             quote_identifiers=False,
             identify=False,
         )
-        lineage = Lineage(qualified)
+        lineage = Lineage(qualified, catalogue)
     except OptimizeError as error:
         raise invalid(workflow_id, _optimizer_message(str(error))) from None
     _check(lineage, request)
     privacy = _privacy_plan(lineage, request)
     translate_functions(qualified, workflow_id)
     plan = add_user_lists(lineage)
-    compiled = CompiledQuery(request, _tables(plan), tuple(names), plan, privacy)
-    _dry_run(compiled)
+    compiled = CompiledQuery(request, _tables(plan, catalogue), tuple(names), plan, privacy)
+    _dry_run(compiled, catalogue)
     return compiled
 
 
@@ -153,15 +160,16 @@ def _check(lineage: Lineage, request: QueryRequest) -> None:
         rules.check_aggregated(lineage, request.workflow_id)
 
 
-def _tables(query: exp.Query) -> frozenset[str]:
-    return frozenset(t.name for t in query.find_all(exp.Table) if t.name in TABLES)
+def _tables(query: exp.Query, catalogue: Catalogue) -> frozenset[str]:
+    return frozenset(t.name for t in query.find_all(exp.Table) if t.name in catalogue)
 
 
 def _privacy_plan(lineage: Lineage, request: QueryRequest) -> PrivacyPlan:
     options = request.privacy
     classes = lineage.outputs(lineage.root)
     metrics = _metric_flags(lineage)
-    ordered = [t.name for t in lineage.root.expression.find_all(exp.Table) if t.name in TABLES]
+    root = lineage.root.expression
+    ordered = [t.name for t in root.find_all(exp.Table) if t.name in lineage.catalogue]
     return PrivacyPlan(
         columns=tuple(
             ColumnPolicy(cls, metric and cls is ThresholdClass.NONE)
@@ -203,16 +211,22 @@ def _hidden_key_class(lineage: Lineage) -> ThresholdClass:
     return strictest(classes)
 
 
-def _dry_run(compiled: CompiledQuery) -> None:
+def _dry_run(compiled: CompiledQuery, catalogue: Catalogue) -> None:
     """Bind the query in DuckDB over empty tables, so unknown functions and type errors fail
     at compile time as they do in AMC."""
     request = compiled.request
-    tables = {name: empty_table(TABLES[name]) for name in compiled.tables}
+    tables = {name: empty_table(_served(catalogue, name)) for name in compiled.tables}
     try:
         with execute(_runnable_sql(compiled, request.window_end), tables):
             pass
     except RuntimeFailure as failure:
         raise compile_failure(request.workflow_id, failure, compiled.plan) from None
+
+
+def _served(catalogue: Catalogue, name: str) -> Table:
+    table = catalogue.table(name)
+    assert table is not None, name  # compiled.tables holds only the catalogue's tables
+    return table
 
 
 def _runnable_sql(compiled: CompiledQuery, now: datetime) -> str:

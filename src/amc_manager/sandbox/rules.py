@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope, walk_in_scope
 
-from amc_manager.sandbox.catalogue import ThresholdClass, get_table
+from amc_manager.catalogue import Catalogue, ThresholdClass
 from amc_manager.sandbox.dialect import Span, invalid, invalid_at, keyword_span, span_of
 from amc_manager.sandbox.lineage import Lineage, is_aggregating, origin
 
@@ -78,11 +78,12 @@ def _check_stars(select: exp.Select, workflow_id: str) -> None:
             )
 
 
-def check_tables(query: exp.Query, workflow_id: str) -> None:
-    """Every table a query reads must be a CTE or an AMC table (Calcite's "Object not found")."""
+def check_tables(query: exp.Query, workflow_id: str, catalogue: Catalogue) -> None:
+    """Every table a query reads must be a CTE or a table of the catalogue (Calcite's "Object
+    not found")."""
     for scope in traverse_scope(query):
         for _, source in scope.selected_sources.values():
-            if isinstance(source, exp.Table) and get_table(source.name) is None:
+            if isinstance(source, exp.Table) and catalogue.table(source.name) is None:
                 raise invalid(workflow_id, f"Object '{source.name}' not found", source)
 
 
@@ -90,16 +91,18 @@ def check_columns(lineage: Lineage, workflow_id: str) -> None:
     """Every column reference must resolve to exactly one source column."""
     for scope in lineage.scopes:
         for column in scope.columns:
-            message = _column_problem(column, scope)
+            message = _column_problem(column, scope, lineage.catalogue)
             if message:
                 raise invalid(workflow_id, message, column)
 
 
-def _column_problem(column: exp.Column, scope: Scope) -> str | None:
+def _column_problem(column: exp.Column, scope: Scope, catalogue: Catalogue) -> str | None:
     name = column.name
     if not column.table:
         owners = [
-            alias for alias, source in scope.selected_sources.items() if _has(source[1], name)
+            alias
+            for alias, source in scope.selected_sources.items()
+            if _has(source[1], name, catalogue)
         ]
         if len(owners) > 1:
             return f"Column '{name}' is ambiguous"
@@ -107,7 +110,7 @@ def _column_problem(column: exp.Column, scope: Scope) -> str | None:
     source = _source(column.table, scope)
     if source is None:
         return f"Table '{column.table}' not found"
-    if not _has(source, name) and not _opaque(source):
+    if not _has(source, name, catalogue) and not _opaque(source):
         return f"Column '{name}' not found in table '{column.table}'"
     return None
 
@@ -121,9 +124,9 @@ def _source(alias: str, scope: Scope) -> exp.Expr | Scope | None:
     return None
 
 
-def _has(source: exp.Expr | Scope, name: str) -> bool:
+def _has(source: exp.Expr | Scope, name: str, catalogue: Catalogue) -> bool:
     if isinstance(source, exp.Table):
-        table = get_table(source.name)
+        table = catalogue.table(source.name)
         return table is not None and table.column(name) is not None
     return name in getattr(source.expression, "named_selects", [])
 

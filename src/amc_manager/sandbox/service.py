@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from amc_manager.catalogue import Catalogue, Table
 from amc_manager.sandbox import executions as ex
 from amc_manager.sandbox import lifecycle
 from amc_manager.sandbox import store as st
-from amc_manager.sandbox.catalogue import TABLES
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.data import DataConfig, SyntheticData
 from amc_manager.sandbox.errors import BadRequest, NotFound, SandboxHTTPError, UnprocessableEntity
@@ -24,6 +24,7 @@ from amc_manager.sandbox.identity import Account, build_account
 from amc_manager.sandbox.query import CompileError, QueryRuntimeError, compile_query, run_query
 from amc_manager.sandbox.results import file_stem, write_metadata, write_result_files
 from amc_manager.sandbox.stats import Stats
+from amc_manager.sandbox.tables import served_tables
 from amc_manager.sandbox.throttle import Throttle
 from amc_manager.sandbox.workflows import check_workflow, check_workflow_id, compile_saved
 
@@ -50,6 +51,8 @@ class Sandbox:
         self.state_dir = state_dir
         self.clock = clock
         self.account: Account = build_account(config.seed, config.instances)
+        # AMC's catalogue and the configured extra tables: what dataSources lists and SQL reads.
+        self.catalogue: Catalogue = served_tables(t.table() for t in config.extra_tables)
         self.stats = Stats()
         self.throttle = Throttle(config.throttle_rate * config.time_scale, config.throttle_burst)
         self.store = st.SandboxStore(state_dir / "sandbox.db" if state_dir else None)
@@ -90,7 +93,9 @@ class Sandbox:
                     users=self.config.users,
                     dsp_impressions_per_day=self.config.dsp_impressions_per_day,
                     sponsored_ads_events_per_day=self.config.sponsored_ads_events_per_day,
-                )
+                ),
+                self.catalogue,
+                {t.name: t.rows_per_day for t in self.config.extra_tables},
             )
         return self._data
 
@@ -112,7 +117,7 @@ class Sandbox:
 
     async def create_workflow(self, instance_id: str, body: object) -> None:
         workflow = check_workflow(body, adhoc=False)
-        compile_saved(workflow, self.now())
+        compile_saved(workflow, self.now(), self.catalogue)
 
         def op(conn: Any) -> None:
             if st.get_workflow(conn, instance_id, workflow["workflowId"]) is not None:
@@ -128,7 +133,7 @@ class Sandbox:
         workflow = check_workflow(body, adhoc=False)
         if workflow["workflowId"] != workflow_id:
             raise BadRequest("The workflowId in the body does not match the path.")
-        compile_saved(workflow, self.now())
+        compile_saved(workflow, self.now(), self.catalogue)
 
         def op(conn: Any) -> None:
             if st.get_workflow(conn, instance_id, workflow_id) is None:
@@ -166,7 +171,7 @@ class Sandbox:
             )
         ctx = ex.CreateContext(instance_id, saved, now, self.data.retention_start(now))
         doc = ex.build_execution(body, ctx, self.config)
-        details = await asyncio.to_thread(ex.compile_error, doc)
+        details = await asyncio.to_thread(ex.compile_error, doc, self.catalogue)
         if details is not None:
             if not self.config.late_compile_errors:
                 raise BadRequest(details)
@@ -377,7 +382,8 @@ class Sandbox:
         if doc["dry_run"]:
             return {"state": "done", "files": [], "metadata": [], "rows": 0, "at": self.clock()}
         request = ex.query_request(doc)
-        table = run_query(compile_query(request), self.data, now=_naive(doc["created_at"]))
+        compiled = compile_query(request, self.catalogue)
+        table = run_query(compiled, self.data, now=_naive(doc["created_at"]))
         directory = self.results_dir / doc["execution_id"]
         stem = file_stem(_naive(doc["created_at"]), doc["workflow_id"])
         files: list[str] = []
@@ -399,16 +405,17 @@ class Sandbox:
     # --- data sources ------------------------------------------------------------------
 
     def data_sources(self) -> list[Doc]:
-        return [_data_source_json(name) for name in TABLES]
+        """Every served table: AMC's catalogue, then the configured extra tables."""
+        return [_data_source_json(table) for table in self.catalogue]
 
     def data_source(self, name: str) -> Doc:
-        if name not in TABLES:
+        table = self.catalogue.table(name)
+        if table is None or table.name != name:
             raise NotFound(f"Data source with ID {name} does not exist.")
-        return _data_source_json(name)
+        return _data_source_json(table)
 
 
-def _data_source_json(name: str) -> Doc:
-    table = TABLES[name]
+def _data_source_json(table: Table) -> Doc:
     return {
         "dataSourceId": table.name,
         "description": table.description,

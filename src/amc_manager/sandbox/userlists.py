@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
-from amc_manager.sandbox.catalogue import USER_KEY_COLUMN
 from amc_manager.sandbox.lineage import Lineage, is_aggregating
 from amc_manager.sandbox.rules import query_sources
+from amc_manager.sandbox.tables import USER_KEY_COLUMN
 
 USERS_COLUMN = "__amc_users__"
 NO_USER = -1

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from amc_manager.catalogue import Catalogue
 from amc_manager.sandbox.errors import BadRequest
 from amc_manager.sandbox.query import (
     CompileError,
@@ -142,7 +143,7 @@ def _placeholder(data_type: str) -> object:
     return _PLACEHOLDERS.get(data_type, 1)
 
 
-def compile_saved(workflow: dict[str, Any], now: datetime) -> None:
+def compile_saved(workflow: dict[str, Any], now: datetime, catalogue: Catalogue) -> None:
     """AMC compiles a workflow when it is saved; parameter values come later, so declared
     parameters without a default compile against a placeholder of their type."""
     params = input_parameters(workflow)
@@ -158,6 +159,6 @@ def compile_saved(workflow: dict[str, Any], now: datetime) -> None:
         privacy=privacy_options(workflow, False),
     )
     try:
-        compile_query(request)
+        compile_query(request, catalogue)
     except CompileError as exc:
         raise BadRequest(exc.details) from None

@@ -1,6 +1,7 @@
 """AMC SQL on the client side: lint, parameters, and time windows, before anything is submitted.
 
-problems = lint(sql, file="q.sql", schema=KnownSchema.from_catalogue(), values=values)
+schema = schema_for_sandbox()           # real mode: schema_for_data_sources(AMC's dataSources)
+problems = lint(sql, file="q.sql", schema=schema, values=values)
 prepared = prepare(sql, values)          # sqlQuery, inputParameters, parameterValues
 window = resolve_window(start="2025-07-01", end="2025-07-31", time_zone="Europe/Paris")
 """
@@ -25,7 +26,13 @@ from amc_manager.sql.problems import (
     render_json,
     render_text,
 )
-from amc_manager.sql.schema import KnownSchema, SchemaColumn, SchemaTable
+from amc_manager.sql.schema import (
+    KnownSchema,
+    SchemaColumn,
+    SchemaTable,
+    schema_for_data_sources,
+    schema_for_sandbox,
+)
 from amc_manager.sql.template import Declaration, PlaceholderUse, Template, scan_template
 from amc_manager.sql.values import (
     ParamType,
@@ -71,6 +78,8 @@ __all__ = [
     "resolve_window",
     "retention_start",
     "scan_template",
+    "schema_for_data_sources",
+    "schema_for_sandbox",
     "substitute",
     "values_from_mapping",
     "window_problems",

@@ -11,7 +11,7 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.scope import Scope, traverse_scope, walk_in_scope
 
-from amc_manager.sql.problems import Problem
+from amc_manager.sql.problems import Problem, Severity
 from amc_manager.sql.schema import KnownSchema
 from amc_manager.sql.syntax import Parsed
 
@@ -173,6 +173,21 @@ def _suggest(name: str, candidates: list[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+def _unknown_table(parsed: Parsed, source: exp.Table, schema: KnownSchema) -> Problem:
+    """An error where the schema is complete; a warning where AMC decides at submission."""
+    suggestion = _suggest(source.name.lower(), list(schema.table_names))
+    if schema.unlisted is Severity.ERROR:
+        message = f"unknown table '{source.name}'"
+        hint = suggestion or f"{schema.origin} has no such table"
+    else:
+        message = f"table '{source.name}' is not in {schema.origin}: AMC decides at submission"
+        hint = (
+            f"{suggestion + ' ' if suggestion else ''}`amc datasources list --instance ID` "
+            "shows the instance's tables"
+        )
+    return parsed.problem(parsed.start(source), message, hint, schema.unlisted)
+
+
 def build_scopes(parsed: Parsed, schema: KnownSchema | None) -> Scopes | Problem:
     try:
         return Scopes(parsed.query, schema)
@@ -204,14 +219,7 @@ def name_problems(parsed: Parsed, scopes: Scopes) -> list[Problem]:
     for scope in scopes.scopes:
         for source in selected(scope).values():
             if isinstance(source, exp.Table) and schema and schema.table(source.name) is None:
-                problems.append(
-                    parsed.problem(
-                        parsed.start(source),
-                        f"unknown table '{source.name}'",
-                        _suggest(source.name.lower(), list(schema.table_names))
-                        or f"{schema.origin} has no such table",
-                    )
-                )
+                problems.append(_unknown_table(parsed, source, schema))
         if isinstance(scope.expression, exp.SetOperation):
             continue  # its only columns are in ORDER BY, refused by the grammar rules
         for column in scope_columns(scope):

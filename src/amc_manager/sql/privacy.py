@@ -11,7 +11,13 @@ from sqlglot.tokenizer_core import TokenType
 
 from amc_manager.sql.names import Scopes, output_names, selected
 from amc_manager.sql.problems import Problem
-from amc_manager.sql.schema import NO_LITERAL_FILTERS, NOT_OUTPUTTABLE, KnownSchema, strictest
+from amc_manager.sql.schema import (
+    NO_LITERAL_FILTERS,
+    NOT_OUTPUTTABLE,
+    KnownSchema,
+    SchemaTable,
+    strictest,
+)
 from amc_manager.sql.syntax import Parsed
 
 # Aggregates whose result is one of their input values: they carry their argument's class.
@@ -43,8 +49,15 @@ class Classes:
 
     def __init__(self, scopes: Scopes, documented: KnownSchema) -> None:
         self.scopes = scopes
-        self.documented = scopes.schema or documented
+        self.documented = documented
         self._outputs: dict[int, list[str]] = {}
+
+    def table(self, name: str) -> SchemaTable | None:
+        """The classes of table `name`: the schema's where it lists the table, else the
+        catalogue's (a table an instance's dataSources lacks may still be documented)."""
+        schema = self.scopes.schema
+        listed = schema.table(name) if schema else None
+        return listed if listed is not None else self.documented.table(name)
 
     def outputs(self, scope: Scope) -> list[str]:
         """The class of every output column of `scope`, in order."""
@@ -85,7 +98,7 @@ class Classes:
         source = self.scopes.resolve(column, scope).source or self._documented(column, scope)
         name = column.name.lower()
         if isinstance(source, exp.Table):
-            table = self.documented.table(source.name)
+            table = self.table(source.name)
             found = table.column(name) if table else None
             return found.threshold if found else "NONE"
         if source is None:
@@ -103,7 +116,7 @@ class Classes:
             source
             for source in selected(scope).values()
             if isinstance(source, exp.Table)
-            and (table := self.documented.table(source.name)) is not None
+            and (table := self.table(source.name)) is not None
             and table.column(column.name) is not None
         ]
         return owners[0] if len(owners) == 1 else None
