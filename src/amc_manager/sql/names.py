@@ -181,10 +181,8 @@ def _unknown_table(parsed: Parsed, source: exp.Table, schema: KnownSchema) -> Pr
         hint = suggestion or f"{schema.origin} has no such table"
     else:
         message = f"table '{source.name}' is not in {schema.origin}: AMC decides at submission"
-        hint = (
-            f"{suggestion + ' ' if suggestion else ''}`amc datasources list --instance ID` "
-            "shows the instance's tables"
-        )
+        listing = "`amc datasources list --instance ID` lists the instance's tables"
+        hint = f"{suggestion} ({listing})" if suggestion else listing
     return parsed.problem(parsed.start(source), message, hint, schema.unlisted)
 
 
