@@ -26,6 +26,8 @@ RETAIL: dict[str, Any] = {
         {"name": "marketplace_id", "data_type": "LONG", "threshold": "low"},
         {"name": "purchase_units", "data_type": "LONG"},
         {"name": "purchase_amount", "data_type": "DECIMAL"},
+        {"name": "quantity", "data_type": "INTEGER"},
+        {"name": "list_price", "data_type": "DOUBLE"},
         {"name": "is_prime", "data_type": "BOOLEAN", "threshold": "LOW"},
         {"name": "zip", "data_type": "STRING", "threshold": "HIGH"},
         {"name": "user_id", "data_type": "STRING", "threshold": "VERY_HIGH"},
@@ -119,11 +121,15 @@ async def test_queries_on_an_extra_table_get_rows_for_each_day(tmp_path: Path) -
 
         grouped = (
             "SELECT asin_category, is_prime, SUM(purchase_units) AS units, "
-            "SUM(purchase_amount) AS amount FROM amazon_retail_purchases GROUP BY 1, 2"
+            "SUM(purchase_amount) AS amount, SUM(quantity) AS quantity, "
+            "MAX(list_price) AS top_price FROM amazon_retail_purchases GROUP BY 1, 2"
         )
         _, rows = await api.run(grouped, start=start, end=end)
         assert len(rows) - 1 == 16  # 8 categories (a LOW dimension) x prime or not
         assert {r[1] for r in rows[1:]} == {"true", "false"}
+        for row in rows[1:]:
+            assert int(row[2]) > 0 and float(row[3]) > 0 and int(row[4]) > 0
+            assert 0 < float(row[5]) < 100
 
 
 async def test_extra_table_users_are_the_populations(tmp_path: Path) -> None:

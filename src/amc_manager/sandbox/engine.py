@@ -17,7 +17,7 @@ from amc_manager.sandbox.tables import USER_KEY_COLUMN
 ARROW_TYPES: Mapping[str, pa.DataType] = {
     "STRING": pa.string(),
     "LONG": pa.int64(),
-    "INTEGER": pa.int64(),
+    "INTEGER": pa.int32(),  # as the generator builds it, so a dry run binds the same types
     "DOUBLE": pa.float64(),
     "DECIMAL": pa.decimal128(38, 4),
     "BOOLEAN": pa.bool_(),

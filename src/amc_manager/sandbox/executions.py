@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from amc_manager.catalogue import Catalogue
+from amc_manager.catalogue import DATA_LAG, Catalogue
 from amc_manager.sandbox import timewindow as tw
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.errors import BadRequest
@@ -204,7 +204,7 @@ def _plan(doc: Doc, now: datetime, config: SandboxConfig) -> None:
     ready = created
     if doc["data_gaps"] and not doc["ignore_data_gaps"]:
         window_end = datetime.fromisoformat(doc["window"]["end"])
-        ready = (window_end + tw.DATA_LAG).replace(tzinfo=UTC).timestamp()
+        ready = (window_end + DATA_LAG).replace(tzinfo=UTC).timestamp()
     doc.update(created_at=created, updated_at=created, ready_at=ready)
     doc["outcome"], doc["outcome_reason"] = "SUCCEEDED", None
     if doc["dry_run"]:

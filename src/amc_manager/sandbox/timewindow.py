@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from amc_manager.catalogue import DATA_LAG
 from amc_manager.sandbox.errors import BadRequest
 
 AMC_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
-DATA_LAG = timedelta(hours=48)
 RELATIVE_TYPES = ("MOST_RECENT_DAY", "MOST_RECENT_WEEK", "CURRENT_MONTH", "PREVIOUS_MONTH", "ALL")
 WINDOW_TYPES = ("EXPLICIT", *RELATIVE_TYPES)
 

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from amc_manager.catalogue import DATA_LAG, RETENTION_MONTHS
 from amc_manager.errors import WindowError
 from amc_manager.sql.problems import Problem, Severity, placeless
 
 AMC_FORMAT = "%Y-%m-%dT%H:%M:%S"
 RELATIVE_WINDOWS = ("MOST_RECENT_DAY", "MOST_RECENT_WEEK", "CURRENT_MONTH", "PREVIOUS_MONTH", "ALL")
-DATA_LAG = timedelta(hours=48)
-RETENTION_MONTHS = 13
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?", re.I
