@@ -13,6 +13,7 @@ import pytest
 from amc_manager.catalogue import CATALOGUE
 from amc_manager.sandbox.config import SandboxConfig, SandboxConfigError, load_config
 from amc_manager.sandbox.embedded import EmbeddedSandbox
+from amc_manager.sql import lint, schema_for_sandbox
 from tests.sandbox.conftest import make_config
 from tests.sandbox.helpers import Api, window
 
@@ -80,6 +81,18 @@ def test_extra_table_defaults() -> None:
     assert table.column("MARKETPLACE_ID") is not None
     assert [c.threshold.value for c in table.columns][3:5] == ["LOW", "NONE"]
     assert SandboxConfig().extra_tables == []
+
+
+def test_the_linter_in_sandbox_mode_can_know_the_extra_tables() -> None:
+    config = make_config(extra_tables=[RETAIL])
+    schema = schema_for_sandbox(config.extra_data_sources())
+    ok = "SELECT asin_category, SUM(purchase_units) AS n FROM amazon_retail_purchases GROUP BY 1"
+    assert lint(ok, schema=schema) == []
+    assert [p.message for p in lint(ok, schema=schema_for_sandbox())] == [
+        "unknown table 'amazon_retail_purchases'"
+    ]
+    leak = "SELECT user_id, COUNT(1) AS n FROM amazon_retail_purchases GROUP BY 1"
+    assert any("VERY_HIGH" in p.message for p in lint(leak, schema=schema))
 
 
 async def test_data_sources_list_the_extra_table(tmp_path: Path) -> None:

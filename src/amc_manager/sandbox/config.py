@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -178,6 +178,25 @@ class SandboxConfig(BaseModel):
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+    def extra_data_sources(self) -> list[dict[str, Any]]:
+        """The extra tables as `dataSources` items, each column with its threshold class as
+        `aggregationThreshold` (what `amc_manager.sql.schema_for_sandbox` reads), so a linter in
+        sandbox mode knows them as this sandbox does."""
+        return [
+            {
+                "dataSourceId": table.name,
+                "columns": [
+                    {
+                        "name": c.name,
+                        "dataType": c.data_type.value,
+                        "aggregationThreshold": c.threshold.value,
+                    }
+                    for c in table.columns
+                ],
+            }
+            for table in self.extra_tables
+        ]
 
     def duration_range(self) -> tuple[float, float]:
         """Simulated execution duration bounds in seconds (a range draws per execution)."""
