@@ -9,16 +9,13 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sandbox_server import SandboxServer, sandbox_server
 
 from amc_manager.client import (
     AccountRef,
@@ -46,42 +43,8 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str]:
-    config = workdir / "sandbox.json"
-    config.write_text(json.dumps({"duration": "0", "throttle_rate": 0}))
-    amc = Path(sys.executable).with_name("amc")
-    proc = subprocess.Popen(
-        [
-            str(amc),
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--config",
-            str(config),
-            "--state-dir",
-            str(workdir / "state"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    found = re.search(
-        r"(http://[\d.]+:\d+) account=(\S+) marketplace=(\S+) instances=([^,\s]+)", line
-    )
-    if not found:
-        proc.kill()
-        raise SystemExit(f"sandbox did not start: {line}")
-    return proc, line
-
-
-async def download(line: str, workdir: Path) -> None:
-    found = re.search(
-        r"(http://[\d.]+:\d+) account=(\S+) marketplace=(\S+) instances=([^,\s]+)", line
-    )
-    assert found
-    url, account, marketplace, instance_id = found.groups()
+async def download(server: SandboxServer, workdir: Path) -> None:
+    url = server.url
     store = InMemoryTokenStore()
     await store.save_refresh_token("bench", Secret("Atzr|sandbox-refresh-token"))
     end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
@@ -98,7 +61,7 @@ async def download(line: str, workdir: Path) -> None:
             api_base_url=url,
             lwa_token_url=f"{url}/auth/o2/token",
         )
-        instance = InstanceRef(instance_id, AccountRef(account, marketplace))
+        instance = InstanceRef(server.instances[0], AccountRef(server.account, server.marketplace))
         started = time.perf_counter()
         created = await client.create_execution(
             instance,
@@ -141,12 +104,8 @@ async def download(line: str, workdir: Path) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="download-bench-") as tmp:
         workdir = Path(tmp)
-        proc, line = start_server(workdir)
-        try:
-            asyncio.run(download(line, workdir))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        with sandbox_server(workdir, {"duration": "0", "throttle_rate": 0}) as server:
+            asyncio.run(download(server, workdir))
 
 
 if __name__ == "__main__":

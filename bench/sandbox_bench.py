@@ -10,8 +10,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,39 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sandbox_server import sandbox_server
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "src" / "amc_manager" / "examples"
 STATUS_SECONDS = 5.0
 CONCURRENCY = 8
-
-
-def start_server(config: dict[str, Any], state: Path) -> tuple[subprocess.Popen[str], str]:
-    config_file = state / "config.json"
-    config_file.write_text(json.dumps(config))
-    amc = Path(sys.executable).with_name("amc")
-    proc = subprocess.Popen(
-        [
-            str(amc),
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--config",
-            str(config_file),
-            "--state-dir",
-            str(state / "state"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    match = re.search(r"http://[\d.]+:\d+", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"sandbox did not start: {line}")
-    return proc, match.group(0)
 
 
 async def login(client: httpx.AsyncClient) -> tuple[dict[str, str], str]:
@@ -169,17 +140,15 @@ async def example_times(client: httpx.AsyncClient, headers: dict[str, str], base
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server({"throttle_rate": 0, "duration": "0"}, Path(tmp))
-        try:
-            async with httpx.AsyncClient(base_url=url, timeout=300) as client:
-                headers, instance = await login(client)
-                base = f"/amc/reporting/{instance}"
-                await status_rate(client, headers, base)
-                await example_times(client, headers, base)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        sandbox_server(Path(tmp), {"throttle_rate": 0, "duration": "0"}) as server,
+    ):
+        async with httpx.AsyncClient(base_url=server.url, timeout=300) as client:
+            headers, instance = await login(client)
+            base = f"/amc/reporting/{instance}"
+            await status_rate(client, headers, base)
+            await example_times(client, headers, base)
 
 
 if __name__ == "__main__":

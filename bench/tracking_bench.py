@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sandbox_server import AMC, SandboxServer, clean_env, sandbox_server
 
 ABOUT = """The design note's per-execution polling against `amc worker`, time-scaled.
 
@@ -53,8 +53,6 @@ TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 CLIENT_SECRET = "sandbox-client-secret"
 REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
-AMC = Path(sys.executable).with_name("amc")
-READY = re.compile(r"AMC sandbox ready on (http://\S+) account=(\S+) marketplace=(\S+) .*")
 SQL = """-- Daily DSP delivery.
 SELECT impression_date_utc AS day, SUM(impressions) AS impressions,
   COUNT(DISTINCT user_id) AS reach
@@ -63,31 +61,16 @@ GROUP BY 1
 """
 
 
-@dataclass
-class Sandbox:
-    process: subprocess.Popen[bytes]
-    url: str
-    account: str
-    marketplace: str
-    state_dir: Path
-
-    def stats(self) -> dict[str, Any]:
-        body: dict[str, Any] = httpx.get(f"{self.url}/__sandbox/stats", timeout=30).json()
-        return body
-
-    def terminal_times(self) -> dict[str, tuple[str, float]]:
-        """AMC execution id -> (status, completion instant) from the sandbox's own state."""
-        with closing(sqlite3.connect(self.state_dir / "sandbox.db")) as db:
-            docs = [json.loads(d) for (d,) in db.execute("SELECT doc FROM executions")]
-        return {
-            d["execution_id"]: (d["status"], float(d["finished_at"]))
-            for d in docs
-            if d["status"] in TERMINAL
-        }
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+def terminal_times(sandbox: SandboxServer) -> dict[str, tuple[str, float]]:
+    """AMC execution id -> (status, completion instant) from the sandbox's own state."""
+    assert sandbox.state_dir is not None
+    with closing(sqlite3.connect(sandbox.state_dir / "sandbox.db")) as db:
+        docs = [json.loads(d) for (d,) in db.execute("SELECT doc FROM executions")]
+    return {
+        d["execution_id"]: (d["status"], float(d["finished_at"]))
+        for d in docs
+        if d["status"] in TERMINAL
+    }
 
 
 @dataclass
@@ -107,45 +90,13 @@ class Side:
     terminal: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
-def clean_env() -> dict[str, str]:
-    leaks = ("AMC_", "AMAZON_CLIENT_", "FERNET_KEY")
-    return {k: v for k, v in os.environ.items() if not k.startswith(leaks)}
-
-
-def start_sandbox(workdir: Path, name: str) -> Sandbox:
-    config = workdir / f"{name}.json"
-    config.write_text(
-        json.dumps(
-            {
-                "instances": INSTANCES,
-                "duration": DURATION,
-                "time_scale": SCALE,
-                "stats_enabled": True,
-            }
-        )
-    )
-    state = workdir / f"{name}-state"
-    log = workdir / f"{name}.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [str(AMC), "sandbox", "serve", "--port", "0", "--state-dir", str(state)]
-            + ["--config", str(config)],
-            stdout=handle,
-            stderr=handle,
-            env=clean_env(),
-            cwd=workdir,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = READY.search(log.read_text(errors="replace"))
-        if found:
-            return Sandbox(process, found.group(1), found.group(2), found.group(3), state)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    process.kill()
-    process.wait()
-    raise SystemExit(f"sandbox did not start: {log.read_text(errors='replace')[-2000:]}")
+def sandbox_config() -> dict[str, Any]:
+    return {
+        "instances": INSTANCES,
+        "duration": DURATION,
+        "time_scale": SCALE,
+        "stats_enabled": True,
+    }
 
 
 def windows() -> list[tuple[str, str]]:
@@ -178,7 +129,7 @@ def peak_rss_mb(pid: int | str) -> float:
 class Baseline:
     """The design note's poller, on AMC's real paths, with httpx and nothing else."""
 
-    def __init__(self, sandbox: Sandbox, instances: list[str], out: Path, side: Side) -> None:
+    def __init__(self, sandbox: SandboxServer, instances: list[str], out: Path, side: Side) -> None:
         self.sandbox = sandbox
         self.instances = instances
         self.out = out
@@ -263,8 +214,7 @@ class Baseline:
 
 def run_baseline(workdir: Path) -> Side:
     side = Side("baseline (each polled every 15 s)")
-    sandbox = start_sandbox(workdir, "baseline-sandbox")
-    try:
+    with sandbox_server(workdir, sandbox_config(), name="baseline-sandbox") as sandbox:
         instances = discover(sandbox)
         out = workdir / "baseline-results"
         out.mkdir()
@@ -274,13 +224,11 @@ def run_baseline(workdir: Path) -> Side:
         side.peak_rss_mb = peak_rss_mb("self")
         side.cpu_seconds = cpu_seconds("self")
         side.stats = sandbox.stats()
-        side.terminal = sandbox.terminal_times()
-    finally:
-        sandbox.stop()
+        side.terminal = terminal_times(sandbox)
     return side
 
 
-def discover(sandbox: Sandbox) -> list[str]:
+def discover(sandbox: SandboxServer) -> list[str]:
     token = httpx.post(
         f"{sandbox.url}/auth/o2/token",
         data={
@@ -358,7 +306,15 @@ def watch_store(home: Path, side: Side, worker: subprocess.Popen[bytes]) -> None
 def run_engine(workdir: Path, poll_interval: float | None) -> Side:
     label = "default" if poll_interval is None else f"{poll_interval:g} s"
     side = Side(f"engine (amc worker, poll {label})")
-    sandbox = start_sandbox(workdir, "engine-sandbox")
+    with sandbox_server(workdir, sandbox_config(), name="engine-sandbox") as sandbox:
+        drive_worker(workdir, sandbox, side, poll_interval)
+    return side
+
+
+def drive_worker(
+    workdir: Path, sandbox: SandboxServer, side: Side, poll_interval: float | None
+) -> None:
+    """`amc worker` in real mode against `sandbox` over the enqueued work, noted in `side`."""
     home = workdir / "engine-home"
     from amc_manager.client import TokenCipher
 
@@ -399,7 +355,7 @@ def run_engine(workdir: Path, poll_interval: float | None) -> Side:
             worker.send_signal(signal.SIGTERM)  # a graceful stop flushes the audit log
             worker.wait(timeout=60)
         side.stats = sandbox.stats()
-        side.terminal = sandbox.terminal_times()
+        side.terminal = terminal_times(sandbox)
         with closing(sqlite3.connect(home / "amc-manager.db")) as db:
             side.calls.update(
                 {
@@ -421,8 +377,6 @@ def run_engine(workdir: Path, poll_interval: float | None) -> Side:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=60)
-        sandbox.stop()
-    return side
 
 
 # --- report -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from amc_manager.sandbox.data import SyntheticData
 from amc_manager.sandbox.query import PrivacyOptions, compile_query, run_query
+from tests.rows import assert_same_rows
 from tests.sandbox.engine_helpers import FakeData, request, rows
 
 T0 = datetime(2024, 3, 1, 9)
@@ -137,10 +138,10 @@ def test_null_tests_classify_users_without_their_threshold(data: FakeData) -> No
         "SELECT exposure, COUNT(DISTINCT uid) AS users FROM j "
     )
     result = rows(data, overlap + "GROUP BY 1")
-    assert sorted(result, key=lambda r: r["exposure"]) == [
-        {"exposure": "both", "users": 150},
-        {"exposure": "dsp only", "users": 50},
-    ]
+    assert_same_rows(
+        result,
+        [{"exposure": "both", "users": 150}, {"exposure": "dsp only", "users": 50}],
+    )
     only = rows(data, overlap + "WHERE exposure = 'dsp only' GROUP BY 1")
     assert only == [{"exposure": "dsp only", "users": 50}]
 
@@ -179,10 +180,10 @@ def test_discriminator_folds_filtered_rows(data: FakeData) -> None:
     assert table.column_names == ["campaign", "postal_code", "imps", "reach", "filtered"]
     assert table.schema.field("filtered").type == pa.bool_()
     assert table.schema.field("imps").type == pa.int64()
-    assert sorted(table.to_pylist(), key=lambda r: r["filtered"]) == [
+    assert_same_rows(table.to_pylist(), [
         {"campaign": "Big", "postal_code": "10001", "imps": 100, "reach": 100, "filtered": False},
         {"campaign": None, "postal_code": None, "imps": 110, "reach": 100, "filtered": True},
-    ]
+    ])  # fmt: skip
 
 
 def test_remove_values_folds_without_discriminator(data: FakeData) -> None:
@@ -193,8 +194,9 @@ def test_remove_values_folds_without_discriminator(data: FakeData) -> None:
         options,
     )
     assert table.column_names == ["postal_code", "imps"]
-    assert sorted(table.to_pylist(), key=str) == sorted(
-        [{"postal_code": "10001", "imps": 100}, {"postal_code": None, "imps": 110}], key=str
+    assert_same_rows(
+        table.to_pylist(),
+        [{"postal_code": "10001", "imps": 100}, {"postal_code": None, "imps": 110}],
     )
 
 
@@ -227,12 +229,12 @@ def test_distinct_user_count_and_reason_columns(data: FakeData) -> None:
         "campaign", "postal_code", "imps", "filtered", "du_count", "why"
     ]  # fmt: skip
     assert [f.type for f in table.schema][3:] == [pa.bool_(), pa.int64(), pa.string()]
-    assert sorted(table.to_pylist(), key=lambda r: r["filtered"]) == [
+    assert_same_rows(table.to_pylist(), [
         {"campaign": "Big", "postal_code": "10001", "imps": 100, "filtered": False,
          "du_count": 100, "why": None},
         {"campaign": None, "postal_code": None, "imps": 109, "filtered": True,
          "du_count": 2, "why": "99 'dsp_impressions' users < 100 required"},
-    ]  # fmt: skip
+    ])  # fmt: skip
 
 
 def test_distinct_user_count_capped_at_two_for_low_rows(data: FakeData) -> None:
@@ -253,10 +255,9 @@ def test_rows_without_user_data_are_kept_with_null_count(data: FakeData) -> None
         "WITH v (label) AS (VALUES ('a'), ('b')) SELECT label, COUNT(*) AS n FROM v GROUP BY 1",
         options,
     ).to_pylist()
-    assert sorted(result, key=str) == [
-        {"label": "a", "n": 1, "du": None},
-        {"label": "b", "n": 1, "du": None},
-    ]
+    assert_same_rows(
+        result, [{"label": "a", "n": 1, "du": None}, {"label": "b", "n": 1, "du": None}]
+    )
 
 
 def test_disabled_controls_keep_every_row(data: FakeData) -> None:
@@ -314,7 +315,7 @@ def test_synthetic_postal_codes_keep_exactly_groups_of_100_users(synthetic: Synt
         "HAVING COUNT(DISTINCT __user_key) >= 100 OR postal_code IS NULL",
         i="dsp_impressions",
     )
-    assert sorted((r["postal_code"], r["n"]) for r in result) == sorted(expected)
+    assert_same_rows([(r["postal_code"], r["n"]) for r in result], expected)
     everything = direct(synthetic, "SELECT COUNT(DISTINCT postal_code) FROM i", i="dsp_impressions")
     assert 0 < len(result) < everything[0][0]
 
@@ -335,7 +336,7 @@ def test_synthetic_hours_by_campaign(synthetic: SyntheticData) -> None:
         synthetic, "SELECT COUNT(*) FROM (SELECT DISTINCT campaign, date_trunc('hour', "
         "impression_dt) FROM i)", i="dsp_impressions"
     )  # fmt: skip
-    assert sorted((r["campaign"], r["hour"], r["imps"]) for r in result) == sorted(expected)
+    assert_same_rows([(r["campaign"], r["hour"], r["imps"]) for r in result], expected)
     assert 0 < len(result) < groups[0][0]
 
 
@@ -357,7 +358,7 @@ def test_synthetic_threshold_through_cte_and_join(synthetic: SyntheticData) -> N
         i="dsp_impressions",
         c="dsp_clicks",
     )
-    assert sorted(tuple(r.values()) for r in result) == sorted(expected)
+    assert_same_rows([tuple(r.values()) for r in result], expected)
     assert result
 
 

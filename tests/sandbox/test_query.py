@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from amc_manager.sandbox.query import InputParameter, QueryRuntimeError, run_query
+from tests.rows import assert_same_rows
 from tests.sandbox.engine_helpers import (
     NOW,
     WINDOW_END,
@@ -296,10 +297,13 @@ def test_window_functions(data: FakeData) -> None:
         "SUM(imps) OVER () AS total FROM c",
         privacy=open_privacy(),
     )
-    assert sorted(result, key=lambda r: r["r"]) == [
-        {"campaign": "Beta", "imps": 3, "r": 1, "rn": 1, "total": 5},
-        {"campaign": "Alpha", "imps": 2, "r": 2, "rn": 1, "total": 5},
-    ]
+    assert_same_rows(
+        result,
+        [
+            {"campaign": "Beta", "imps": 3, "r": 1, "rn": 1, "total": 5},
+            {"campaign": "Alpha", "imps": 2, "r": 2, "rn": 1, "total": 5},
+        ],
+    )
 
 
 def test_count_distinct_group_by_ordinals_and_having(data: FakeData) -> None:
@@ -309,11 +313,10 @@ def test_count_distinct_group_by_ordinals_and_having(data: FakeData) -> None:
         "FROM dsp_impressions GROUP BY 1, 2 HAVING COUNT(*) >= 1",
         privacy=open_privacy(),
     )
-    assert sorted((r["campaign"], r["device_type"], r["reach"]) for r in result) == [
-        ("Alpha", "Phone", 1),
-        ("Alpha", "TV", 1),
-        ("Beta", "Phone", 1),
-    ]
+    assert_same_rows(
+        [(r["campaign"], r["device_type"], r["reach"]) for r in result],
+        [("Alpha", "Phone", 1), ("Alpha", "TV", 1), ("Beta", "Phone", 1)],
+    )
 
 
 def test_union_all_and_values_cte(data: FakeData) -> None:
@@ -326,7 +329,7 @@ def test_union_all_and_values_cte(data: FakeData) -> None:
         "JOIN names ON names.campaign = events.campaign GROUP BY 1",
         privacy=open_privacy(),
     )
-    assert sorted((r["label"], r["total"]) for r in result) == [("first", 3), ("second", 3)]
+    assert_same_rows([(r["label"], r["total"]) for r in result], [("first", 3), ("second", 3)])
 
 
 def test_joins(data: FakeData) -> None:
@@ -337,10 +340,10 @@ def test_joins(data: FakeData) -> None:
         "GROUP BY 1, 2",
         privacy=open_privacy(),
     )
-    assert sorted(left, key=str) == sorted(
+    assert_same_rows(
+        left,
         [{"ic": "Alpha", "cc": "Alpha", "n": 1}, {"ic": "Alpha", "cc": None, "n": 1},
          {"ic": "Beta", "cc": None, "n": 1}],
-        key=str,
     )  # fmt: skip
     full = rows(
         data,
@@ -365,8 +368,8 @@ def test_union_distinct_and_scalar_subquery(data: FakeData) -> None:
         "GROUP BY 1 UNION SELECT campaign, 1 AS clicks FROM dsp_clicks GROUP BY 1",
         privacy=open_privacy(),
     )
-    assert sorted(result, key=str) == sorted(
-        [{"campaign": "Alpha", "clicks": 1}, {"campaign": "Beta", "clicks": 1}], key=str
+    assert_same_rows(
+        result, [{"campaign": "Alpha", "clicks": 1}, {"campaign": "Beta", "clicks": 1}]
     )
 
 

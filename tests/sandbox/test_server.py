@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.rows import assert_same_rows, same_rows
 from tests.sandbox.conftest import live_api
 from tests.sandbox.helpers import Api
 
@@ -122,6 +123,7 @@ async def test_same_seed_same_rows_other_seed_differs(live_server_factory: Any) 
         live = live_server_factory(seed=seed)
         async with live_api(live) as api:
             results.append(((await api.run(SQL))[1], api.instance))
-    assert results[0] == results[1]
-    assert results[0][0] != results[2][0]
+    assert results[0][1] == results[1][1]
+    assert_same_rows(results[0][0], results[1][0], header=True)
+    assert not same_rows(results[0][0], results[2][0], header=True)
     assert results[0][1] != results[2][1]
