@@ -52,7 +52,7 @@ async def test_limiter_slows_after_429_and_recovers() -> None:
     for _ in range(10):
         await limiter.acquire("amcaaaaaaaa")
     assert abs(sum(waited) - 0.9) < 1e-9
-    limiter.penalize("amcaaaaaaaa", 3.0)
+    await limiter.penalize("amcaaaaaaaa", 3.0)
     assert limiter.rate("amcaaaaaaaa") == 5
     waited.clear()
     await limiter.acquire("amcaaaaaaaa")

@@ -10,7 +10,7 @@ from amc_manager.client.audit import (
     MemoryAuditSink,
 )
 from amc_manager.client.cache import TtlCache
-from amc_manager.client.client import AmcClient, UncertainOutcome
+from amc_manager.client.client import AmcClient
 from amc_manager.client.crypto import TokenCipher
 from amc_manager.client.errors import (
     AmcApiError,
@@ -27,9 +27,20 @@ from amc_manager.client.errors import (
     RateLimitedError,
     ReauthenticationRequired,
     ServerError,
+    UncertainOutcome,
+    UrlExpired,
     ValidationError,
 )
-from amc_manager.client.identity import AccountRef, InstanceRef, Region
+from amc_manager.client.identity import (
+    REGION_HOSTS,
+    AccountRef,
+    InstanceRef,
+    Region,
+    RegionHosts,
+    RegionMap,
+    region_for_endpoint,
+    region_for_marketplace,
+)
 from amc_manager.client.models import (
     Account,
     DataSource,
@@ -39,7 +50,14 @@ from amc_manager.client.models import (
     Instance,
     Workflow,
 )
-from amc_manager.client.ratelimit import RateLimiter, RequestBudget
+from amc_manager.client.ratelimit import (
+    BudgetParams,
+    BudgetState,
+    RateLimiter,
+    RequestBudget,
+    penalize,
+    reserve,
+)
 from amc_manager.client.retry import RetryPolicy, parse_retry_after
 from amc_manager.client.secret import Secret
 from amc_manager.client.tokens import (
@@ -51,6 +69,7 @@ from amc_manager.client.tokens import (
 )
 
 __all__ = [
+    "REGION_HOSTS",
     "AccessToken",
     "Account",
     "AccountRef",
@@ -62,6 +81,8 @@ __all__ = [
     "AuditEvent",
     "AuditSink",
     "AuthenticationError",
+    "BudgetParams",
+    "BudgetState",
     "DataSource",
     "DownloadUnavailable",
     "DownloadUrls",
@@ -83,6 +104,8 @@ __all__ = [
     "RateLimiter",
     "ReauthenticationRequired",
     "Region",
+    "RegionHosts",
+    "RegionMap",
     "RequestBudget",
     "RetryPolicy",
     "Secret",
@@ -92,7 +115,12 @@ __all__ = [
     "TokenStore",
     "TtlCache",
     "UncertainOutcome",
+    "UrlExpired",
     "ValidationError",
     "Workflow",
     "parse_retry_after",
+    "penalize",
+    "region_for_endpoint",
+    "region_for_marketplace",
+    "reserve",
 ]

@@ -1,8 +1,10 @@
 """Audit of every HTTP request the client sends: who, which instance, what, outcome, timing.
 
 Events are emitted from httpx event hooks, so requests replayed inside the auth flow are
-recorded too; the operation's context travels in a context variable. No event carries a
-secret: only method, path (no query string), status and timings.
+recorded too. The hooks are installed once per `httpx.AsyncClient`, however many users'
+clients share it; the operation's context and the sink it goes to travel in a context
+variable, so each request is recorded exactly once, for the user who sent it. No event
+carries a secret: only method, path (no query string), status and timings.
 """
 
 from __future__ import annotations
@@ -103,53 +105,74 @@ def redact_http_logs() -> None:
         target.addFilter(RedactQueryStrings())
 
 
-_context: ContextVar[AuditContext | None] = ContextVar("amc_audit_context", default=None)
-_attempt: ContextVar[int] = ContextVar("amc_audit_attempt", default=1)
+@dataclass(frozen=True)
+class _Scope:
+    context: AuditContext
+    attempt: int
+    sink: AuditSink | None
+
+
+_scope: ContextVar[_Scope | None] = ContextVar("amc_audit_scope", default=None)
 
 
 @contextmanager
-def audit_scope(context: AuditContext, attempt: int = 1) -> Iterator[None]:
-    token = _context.set(context)
-    attempt_token = _attempt.set(attempt)
+def audit_scope(context: AuditContext, sink: AuditSink | None, attempt: int = 1) -> Iterator[None]:
+    """Requests sent inside this block are audited to `sink` as `context`, attempt `attempt`."""
+    token = _scope.set(_Scope(context, attempt, sink))
     try:
         yield
     finally:
-        _context.reset(token)
-        _attempt.reset(attempt_token)
+        _scope.reset(token)
 
 
-class Auditor:
-    """httpx event hooks that turn each request into an AuditEvent for `sink`."""
+def install_audit_hooks(http: httpx.AsyncClient) -> None:
+    """Add the audit hooks to `http` once, however many clients (users) share it.
 
-    def __init__(self, sink: AuditSink | None) -> None:
-        self.sink = sink
+    The hooks are the same functions for every client; each request is recorded once, to the
+    sink of the scope it was sent in (the client and user that sent it).
+    """
+    hooks = http.event_hooks
+    if _on_request in hooks.get("request", []):
+        return
+    hooks["request"] = [*hooks.get("request", []), _on_request]
+    hooks["response"] = [*hooks.get("response", []), _on_response]
+    http.event_hooks = hooks
 
-    async def on_request(self, request: httpx.Request) -> None:
-        request.extensions["amc_started"] = time.perf_counter()
 
-    async def on_response(self, response: httpx.Response) -> None:
-        self._emit(response.request, response.status_code, None)
+def audit_transport_failure(error: httpx.RequestError) -> None:
+    """Record a request that got no answer (the hooks only see answers)."""
+    try:
+        request = error.request
+    except RuntimeError:  # an error raised before any request was built
+        return
+    _emit(request, None, type(error).__name__)
 
-    def transport_failed(self, request: httpx.Request | None, error: BaseException) -> None:
-        if request is not None:
-            self._emit(request, None, type(error).__name__)
 
-    def _emit(self, request: httpx.Request, status: int | None, error: str | None) -> None:
-        context = _context.get()
-        if self.sink is None or context is None:
-            return
-        started = request.extensions.get("amc_started", time.perf_counter())
-        self.sink.record(
-            AuditEvent(
-                user=context.user,
-                instance_id=context.instance_id,
-                operation=context.operation,
-                kind=context.kind,
-                method=request.method,
-                path=request.url.path,
-                status=status,
-                attempt=_attempt.get(),
-                duration=time.perf_counter() - float(started),
-                error=error,
-            )
+async def _on_request(request: httpx.Request) -> None:
+    request.extensions["amc_started"] = time.perf_counter()
+
+
+async def _on_response(response: httpx.Response) -> None:
+    _emit(response.request, response.status_code, None)
+
+
+def _emit(request: httpx.Request, status: int | None, error: str | None) -> None:
+    scope = _scope.get()
+    if scope is None or scope.sink is None:
+        return
+    started = request.extensions.get("amc_started", time.perf_counter())
+    context = scope.context
+    scope.sink.record(
+        AuditEvent(
+            user=context.user,
+            instance_id=context.instance_id,
+            operation=context.operation,
+            kind=context.kind,
+            method=request.method,
+            path=request.url.path,
+            status=status,
+            attempt=scope.attempt,
+            duration=time.perf_counter() - float(started),
+            error=error,
         )
+    )

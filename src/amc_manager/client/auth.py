@@ -31,10 +31,12 @@ class AmcAuth(httpx.Auth):
 
     A second refusal is returned as is, and the client maps it to a permission or
     authentication error. Tokens never leave this flow except in the Authorization header.
+    Grants go to `token_url`: the token host of the region the request is for.
     """
 
-    def __init__(self, tokens: TokenManager) -> None:
+    def __init__(self, tokens: TokenManager, token_url: str) -> None:
         self._tokens = tokens
+        self.token_url = token_url
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         raise RuntimeError("AmcAuth is async-only; use httpx.AsyncClient")
@@ -43,7 +45,7 @@ class AmcAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self._tokens.current()
+        token = await self._tokens.current(token_url=self.token_url)
         request.headers["Authorization"] = f"Bearer {token.reveal()}"
         request.headers["Amazon-Advertising-API-ClientId"] = self._tokens.client_id
         response = yield request
@@ -51,6 +53,6 @@ class AmcAuth(httpx.Auth):
             await response.aread()  # the body tells an expired token from a wrong id
         if not _looks_like_expired_credentials(response):
             return
-        token = await self._tokens.refresh(stale=token)
+        token = await self._tokens.refresh(stale=token, token_url=self.token_url)
         request.headers["Authorization"] = f"Bearer {token.reveal()}"
         yield request

@@ -1,7 +1,8 @@
 """The async AMC API client: discovery, workflows, executions, downloads, data sources.
 
-Every call goes through `_call`: the per-instance request budget, the auth flow (refresh and
-replay), retries that are safe for the method, and one mapping of AMC's errors.
+Every call goes through `call`: the per-instance request budget, the auth flow (refresh and
+replay), the one retry loop (what is safe to retry for the method), and one mapping of AMC's
+errors. Hosts follow the region of the instance or account a call is for.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pydantic import BaseModel
 from amc_manager.client import submit
 from amc_manager.client.audit import (
     AuditContext,
-    Auditor,
     AuditSink,
     audit_scope,
+    install_audit_hooks,
     redact_http_logs,
 )
 from amc_manager.client.auth import AmcAuth
@@ -28,10 +29,20 @@ from amc_manager.client.downloads import Downloads
 from amc_manager.client.errors import (
     AmcTransportError,
     DownloadUnavailable,
+    RateLimitedError,
+    ServerError,
+    UncertainOutcome,
     ValidationError,
 )
-from amc_manager.client.identity import AccountRef, InstanceRef, Region, api_base
-from amc_manager.client.identity import lwa_token_url as region_token_url
+from amc_manager.client.identity import (
+    REGION_HOSTS,
+    AccountRef,
+    InstanceRef,
+    Region,
+    RegionMap,
+    api_base,
+    lwa_token_url,
+)
 from amc_manager.client.models import (
     Account,
     DataSource,
@@ -43,7 +54,7 @@ from amc_manager.client.models import (
     unwrap,
 )
 from amc_manager.client.ratelimit import RateLimiter, RequestBudget
-from amc_manager.client.responses import map_error
+from amc_manager.client.responses import map_error, transport_errors
 from amc_manager.client.retry import UNCERTAIN_STATUS, RetryPolicy
 from amc_manager.client.tokens import LwaCredentials, TokenManager, TokenStore
 
@@ -52,18 +63,18 @@ PAGE_LIMIT = 100
 M = TypeVar("M", bound=BaseModel)
 
 
-class UncertainOutcome(Exception):
-    """A non-idempotent call may or may not have taken effect (timeout, 5xx, lost answer)."""
-
-
 class AmcClient:
     """One user's view of AMC over an `httpx.AsyncClient` (real network or the sandbox).
 
-    **Parameters:** `http` the transport seam; `credentials` the LwA application; `token_store`
-    where the user's tokens live; `user` who the calls are for (audit); `api_base_url` and
-    `lwa_token_url` override the region's hosts (`AMC_API_BASE_URL`, `AMC_LWA_TOKEN_URL`);
+    **Parameters:** `http` the transport seam, which any number of clients (users) may share;
+    `credentials` the LwA application; `token_store` where the user's tokens live; `user` who
+    the calls are for (audit); `region` the region of calls that name no account (`GET
+    /amc/accounts`; AMC's hosts answer for every region) and of the default token host;
+    `hosts` the region-to-hosts map (default: Amazon's, `REGION_HOSTS`); `api_base_url` and
+    `lwa_token_url` override every region's hosts (`AMC_API_BASE_URL`, `AMC_LWA_TOKEN_URL`);
     `budget` the per-instance request budget (shared by every caller of this client);
-    `audit` receives one event per HTTP request; `sleep` and `clock` are injectable.
+    `audit` receives one event per HTTP request this client sends; `sleep` and `clock` are
+    injectable.
     """
 
     def __init__(
@@ -74,6 +85,7 @@ class AmcClient:
         token_store: TokenStore,
         user: str,
         region: Region = Region.NA,
+        hosts: RegionMap | None = None,
         api_base_url: str | None = None,
         lwa_token_url: str | None = None,
         budget: RequestBudget | None = None,
@@ -88,21 +100,20 @@ class AmcClient:
         self.http = http
         self.user = user
         self.page_limit = page_limit
-        self.region = region
+        self.region = Region(region)
+        self.hosts: RegionMap = hosts if hosts is not None else REGION_HOSTS
         self._api_override = api_base_url
+        self._token_override = lwa_token_url
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
         self.budget: RequestBudget = budget if budget is not None else RateLimiter(sleep=sleep)
-        self.auditor = Auditor(audit)
+        self.audit = audit
         redact_http_logs()
-        hooks = http.event_hooks
-        hooks["request"] = [*hooks.get("request", []), self.auditor.on_request]
-        hooks["response"] = [*hooks.get("response", []), self.auditor.on_response]
-        http.event_hooks = hooks
+        install_audit_hooks(http)
         self.tokens = TokenManager(
             http=http,
-            token_url=region_token_url(region, lwa_token_url),
+            token_url=self.token_url(self.region),
             credentials=credentials,
             store=token_store,
             user=user,
@@ -110,16 +121,38 @@ class AmcClient:
             clock=clock,
             sleep=sleep,
             retry=self.retry,
+            audit=audit,
         )
-        self._auth = AmcAuth(self.tokens)
+        self._auths: dict[str, AmcAuth] = {}
         self._discovery: TtlCache[Any] = TtlCache(discovery_ttl)
         self.downloads = Downloads(self)
         self.adopted: set[str] = set()
 
-    # --- the one request path ------------------------------------------------------------
+    # --- hosts ---------------------------------------------------------------------------
 
-    def base_for(self, instance: InstanceRef | None) -> str:
-        return api_base(instance, instance.region if instance else self.region, self._api_override)
+    def token_url(self, region: Region) -> str:
+        """The LwA token endpoint for `region` (the override, else the region's host)."""
+        return lwa_token_url(region, self._token_override, self.hosts)
+
+    def base_for(self, instance: InstanceRef | None, account: AccountRef | None = None) -> str:
+        """The API base URL for a call about `instance` (or `account`, or neither)."""
+        return api_base(
+            instance, self._region_of(instance, account), self._api_override, self.hosts
+        )
+
+    def _region_of(self, instance: InstanceRef | None, account: AccountRef | None) -> Region:
+        if instance is not None:
+            return instance.region
+        return account.region if account is not None else self.region
+
+    def _auth_for(self, region: Region) -> AmcAuth:
+        """One auth flow per token host: grants go to the region the request is for."""
+        url = self.token_url(region)
+        if url not in self._auths:
+            self._auths[url] = AmcAuth(self.tokens, url)
+        return self._auths[url]
+
+    # --- the one request path ------------------------------------------------------------
 
     async def call(
         self,
@@ -133,45 +166,37 @@ class AmcClient:
         json: Any = None,
         idempotent: bool = True,
     ) -> httpx.Response:
-        """Send one AMC API call with budget, auth, safe retries and error mapping."""
+        """Send one AMC API call with budget, auth, safe retries and error mapping.
+
+        A 429 is always retried (AMC did not process the request) after Retry-After, and slows
+        the instance's budget; an unreachable AMC or a 5xx is retried only when `idempotent`,
+        else it raises `UncertainOutcome` for the caller to resolve.
+        """
         key = instance.instance_id if instance else "discovery"
+        region = self._region_of(instance, account)
+        url = self.base_for(instance, account) + path
         headers = account.headers() if account else {}
-        url = self.base_for(instance) + path
         context = AuditContext(self.user, instance.instance_id if instance else None, operation)
-        attempt = 0
-        while True:
-            attempt += 1
+        auth = self._auth_for(region)
+
+        async def attempt(number: int) -> httpx.Response:
             await self.budget.acquire(key)
-            try:
-                with audit_scope(context, attempt):
-                    response = await self.http.request(
-                        method, url, params=params, json=json, headers=headers, auth=self._auth
-                    )
-            except httpx.TransportError as exc:
-                self.auditor.transport_failed(_request_of(exc), exc)
-                if not idempotent:
-                    raise UncertainOutcome(type(exc).__name__) from exc
-                if attempt >= self.retry.max_attempts:
-                    raise AmcTransportError(
-                        f"AMC unreachable for {method} {path}: {type(exc).__name__}",
-                        method=method,
-                        path=path,
-                    ) from None
-                await self.sleep(self.retry.backoff(attempt))
-                continue
-            status = response.status_code
-            if status == 429 and attempt < self.retry.max_attempts:
-                wait = self.retry.wait_for(response, attempt)
-                self.budget.penalize(key, wait)
-                await self.sleep(wait)
-                continue
-            if status in UNCERTAIN_STATUS:
-                if not idempotent:
-                    raise UncertainOutcome(f"HTTP {status}")
-                if attempt < self.retry.max_attempts:
-                    await self.sleep(self.retry.backoff(attempt))
-                    continue
-            if status >= 400:
+            lost = AmcTransportError if idempotent else UncertainOutcome
+            with (
+                audit_scope(context, self.audit, number),
+                transport_errors(method, path, error=lost),
+            ):
+                response = await self.http.request(
+                    method, url, params=params, json=json, headers=headers, auth=auth
+                )
+            if response.status_code in UNCERTAIN_STATUS and not idempotent:
+                raise UncertainOutcome(
+                    f"AMC answered {response.status_code} to {method} {path}; "
+                    "the request may or may not have taken effect",
+                    method=method,
+                    path=path,
+                )
+            if response.status_code >= 400:
                 raise map_error(
                     response,
                     method=method,
@@ -179,6 +204,15 @@ class AmcClient:
                     account_id=account.account_id if account else None,
                 )
             return response
+
+        async def slow_down(error: BaseException, seconds: float) -> None:
+            if isinstance(error, RateLimitedError):
+                await self.budget.penalize(key, seconds)
+
+        retry_on = (
+            (RateLimitedError, ServerError, AmcTransportError) if idempotent else RateLimitedError
+        )
+        return await self.retry.run(attempt, self.sleep, retry_on, before_sleep=slow_down)
 
     async def _json(
         self, method: str, instance: InstanceRef, operation: str, *parts: str, **kwargs: Any
@@ -284,7 +318,9 @@ class AmcClient:
     async def create_workflow(self, instance: InstanceRef, workflow: dict[str, Any]) -> None:
         """Create; after an uncertain attempt an "already exists" with our SQL is success."""
         uncertain = False
-        for _ in range(self.retry.max_attempts):
+
+        async def attempt(_: int) -> None:
+            nonlocal uncertain
             try:
                 await self._json(
                     "POST",
@@ -294,18 +330,17 @@ class AmcClient:
                     json=workflow,
                     idempotent=False,
                 )
-                return
             except UncertainOutcome:
                 uncertain = True
+                raise
             except ValidationError as exc:
                 if not (uncertain and "already exists" in exc.details):
                     raise
                 existing = await self.get_workflow(instance, workflow["workflowId"])
-                if existing.sql_query == workflow.get("sqlQuery"):
-                    return
-                raise
-            await self.sleep(self.retry.backoff(1))
-        raise AmcTransportError("could not create the workflow", method="POST", path="workflows")
+                if existing.sql_query != workflow.get("sqlQuery"):
+                    raise
+
+        await self.retry.run(attempt, self.sleep, UncertainOutcome)
 
     async def get_workflow(self, instance: InstanceRef, workflow_id: str) -> Workflow:
         body = await self._json("GET", instance, "workflows.get", "workflows", workflow_id)
@@ -407,22 +442,19 @@ class AmcClient:
 
     async def download_urls(self, instance: InstanceRef, execution_id: str) -> DownloadUrls:
         """Presigned URLs; "unavailable for download" is retried briefly (AMC publishing)."""
-        for attempt in range(1, self.retry.max_attempts + 1):
-            try:
-                body = await self._json(
-                    "GET",
-                    instance,
-                    "executions.downloadUrls",
-                    "workflowExecutions",
-                    execution_id,
-                    "downloadUrls",
-                )
-                return DownloadUrls.model_validate(body)
-            except DownloadUnavailable:
-                if attempt >= self.retry.max_attempts:
-                    raise
-                await self.sleep(self.retry.backoff(attempt))
-        raise AssertionError("unreachable")
+
+        async def attempt(_: int) -> DownloadUrls:
+            body = await self._json(
+                "GET",
+                instance,
+                "executions.downloadUrls",
+                "workflowExecutions",
+                execution_id,
+                "downloadUrls",
+            )
+            return DownloadUrls.model_validate(body)
+
+        return await self.retry.run(attempt, self.sleep, DownloadUnavailable)
 
     # --- data sources --------------------------------------------------------------------
 
@@ -443,10 +475,3 @@ class AmcClient:
     async def get_data_source(self, instance: InstanceRef, name: str) -> DataSource:
         body = await self._json("GET", instance, "dataSources.get", "dataSources", name)
         return DataSource.model_validate(unwrap(body, "dataSource"))
-
-
-def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
-    try:
-        return exc.request
-    except RuntimeError:
-        return None

@@ -12,18 +12,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from amc_manager.client.audit import AuditContext, audit_scope
-from amc_manager.client.errors import AmcTransportError, ServerError
+from amc_manager.client.errors import AmcTransportError, ServerError, UrlExpired
 from amc_manager.client.identity import InstanceRef
 from amc_manager.client.models import DownloadUrls
+from amc_manager.client.responses import transport_errors
 
 if TYPE_CHECKING:
     from amc_manager.client.client import AmcClient
 
 CHUNK = 1 << 20
-
-
-class UrlExpired(Exception):
-    """S3 answered 403 `Request has expired`: ask AMC for fresh URLs."""
+__all__ = ["Downloads", "UrlExpired"]
 
 
 class Downloads:
@@ -34,24 +32,27 @@ class Downloads:
 
     @asynccontextmanager
     async def open(self, url: str, *, user_context: AuditContext) -> AsyncIterator[httpx.Response]:
-        """A streaming GET of one presigned URL; raises UrlExpired or a ServerError."""
-        with audit_scope(user_context):
-            request = self._client.http.build_request("GET", url)
-            response = await self._client.http.send(request, stream=True, auth=None)
+        """A streaming GET of one presigned URL; raises UrlExpired, a ServerError, or an
+        AmcTransportError (also while the body is read)."""
+        path = urlsplit(url).path
+        http = self._client.http
+        with audit_scope(user_context, self._client.audit), transport_errors("GET", path):
+            response = await http.send(http.build_request("GET", url), stream=True, auth=None)
         try:
             if response.status_code == 403:
                 await response.aread()
                 if b"expired" in response.content.lower():
-                    raise UrlExpired(url)
+                    raise UrlExpired(f"the presigned URL of {path} expired")  # no signature
             if response.status_code != 200:
                 await response.aread()
                 raise ServerError(
                     response.text[:300] or response.reason_phrase,
                     method="GET",
-                    path=urlsplit(url).path,
+                    path=path,
                     status=response.status_code,
                 )
-            yield response
+            with transport_errors("GET", path):
+                yield response
         finally:
             await response.aclose()
 
@@ -72,23 +73,25 @@ class Downloads:
         """
         client = self._client
         context = AuditContext(client.user, instance.instance_id, "results.download", "download")
-        for attempt in range(1, client.retry.max_attempts + 1):
-            if urls is None or attempt > 1:
+
+        def failed(error: BaseException) -> AmcTransportError:
+            return AmcTransportError(
+                f"could not download result file {index} of {execution_id}: {error}",
+                method="GET",
+                path="presigned result URL",
+            )
+
+        async def attempt(number: int) -> int:
+            nonlocal urls
+            if urls is None or number > 1:
                 urls = await client.download_urls(instance, execution_id)
             listing = urls.metadata_download_urls if metadata else urls.download_urls
             if index >= len(listing):
                 raise IndexError(f"execution {execution_id} has {len(listing)} files")
-            try:
-                return await self._write(listing[index], destination, context)
-            except (UrlExpired, httpx.TransportError, ServerError):
-                if attempt >= client.retry.max_attempts:
-                    raise AmcTransportError(
-                        f"could not download result file {index} of {execution_id}",
-                        method="GET",
-                        path="presigned result URL",
-                    ) from None
-                await client.sleep(client.retry.backoff(attempt))
-        raise AssertionError("unreachable")
+            return await self._write(listing[index], destination, context)
+
+        retry_on = (UrlExpired, AmcTransportError, ServerError)
+        return await client.retry.run(attempt, client.sleep, retry_on, exhausted=failed)
 
     async def _write(self, url: str, destination: Path, context: AuditContext) -> int:
         destination.parent.mkdir(parents=True, exist_ok=True)

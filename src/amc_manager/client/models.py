@@ -9,6 +9,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from amc_manager.client.errors import AmcError, ExecutionFailed, ExecutionRejected
+from amc_manager.client.identity import (
+    AccountRef,
+    Region,
+    region_for_endpoint,
+    region_for_marketplace,
+)
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "REJECTED"})
 
@@ -18,9 +24,21 @@ class _Model(BaseModel):
 
 
 class Account(_Model):
+    """An AMC account as `GET /amc/accounts` lists it; its marketplace gives its region."""
+
     account_id: str = Field(alias="accountId")
     account_name: str | None = Field(None, alias="accountName")
     marketplace_id: str = Field(alias="marketplaceId")
+
+    @property
+    def region(self) -> Region | None:
+        """The region of the account's marketplace; None for a marketplace we do not know."""
+        return region_for_marketplace(self.marketplace_id)
+
+    def ref(self, fallback: Region) -> AccountRef:
+        """The account as the client addresses it; `fallback` when the marketplace is unknown
+        (the region whose host listed the account: AMC's hosts answer for every region)."""
+        return AccountRef(self.account_id, self.marketplace_id, self.region or fallback)
 
 
 class Instance(_Model):
@@ -30,6 +48,11 @@ class Instance(_Model):
     api_endpoint: str | None = Field(None, alias="apiEndpoint")
     creation_status: str | None = Field(None, alias="creationStatus")
     entities: list[str] = Field(default_factory=list)
+
+    @property
+    def region(self) -> Region | None:
+        """The region whose API host the instance's `apiEndpoint` names, if any."""
+        return region_for_endpoint(self.api_endpoint)
 
 
 class Execution(_Model):
@@ -63,7 +86,7 @@ class Execution(_Model):
             return ExecutionFailed(f"execution {self.execution_id} failed: {reason}")
         if self.status == "CANCELLED":
             return ExecutionFailed(
-                f"execution {self.execution_id} was cancelled", remedy="Submit it again if needed."
+                f"execution {self.execution_id} was cancelled", hint="Submit it again if needed."
             )
         return None
 

@@ -1,14 +1,43 @@
-"""Turning AMC's error answers into the client's errors (the one status-to-class table)."""
+"""Where httpx meets the client's errors: the one status-to-class table for AMC's answers and
+the one translation of httpx's transport errors (each raised `from` the httpx error)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from amc_manager.client import errors as e
+from amc_manager.client.audit import audit_transport_failure
+from amc_manager.client.retry import parse_retry_after
 
 _QUOTA_WORDS = ("limit", "quota", "exceeded", "too many")
+
+
+@contextmanager
+def transport_errors(
+    method: str,
+    path: str,
+    *,
+    host: str = "AMC",
+    error: type[e.AmcTransportError] = e.AmcTransportError,
+) -> Iterator[None]:
+    """httpx's request errors (no answer: refused, dropped, timed out) become `error`
+    (`UncertainOutcome` for a request that may have taken effect).
+
+    The request is audited here too, since the response hooks never see it.
+    """
+    try:
+        yield
+    except httpx.RequestError as exc:
+        audit_transport_failure(exc)
+        raise error(
+            f"{host} unreachable for {method} {path}: {type(exc).__name__}",
+            method=method,
+            path=path,
+        ) from exc
 
 
 def error_details(response: httpx.Response) -> tuple[str, str | None]:
@@ -43,7 +72,7 @@ def map_error(
         sent = f"AdvertiserId {account_id}" if account_id else "no AdvertiserId"
         return e.PermissionDeniedError(
             details,
-            remedy=f"AMC refused the request sent with {sent}: check that the user can access "
+            hint=f"AMC refused the request sent with {sent}: check that the user can access "
             "this instance and that this is the instance's AMC account (ENTITY…) id and "
             "marketplace, not a profile id.",
             **kwargs,
@@ -53,7 +82,9 @@ def map_error(
     if status == 422 and any(word in lowered for word in _QUOTA_WORDS):
         return e.QuotaExceededError(details, **kwargs)
     if status == 429:
-        return e.RateLimitedError(details, **kwargs)
+        return e.RateLimitedError(
+            details, retry_after=parse_retry_after(response.headers), **kwargs
+        )
     if status >= 500:
         return e.ServerError(details, **kwargs)
     return e.ValidationError(details, **kwargs)

@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from amc_manager.client.errors import AmcTransportError
+from amc_manager.client.errors import AmcTransportError, UncertainOutcome
 from amc_manager.client.identity import InstanceRef
 from amc_manager.client.models import Execution, ExecutionRequest, unwrap
 
@@ -107,8 +107,6 @@ async def create_execution(
     A caller that persists `nonce` and `since` before calling can pass `resume=True` after a
     crash: the listing then runs first, and a POST happens only if it proves absence.
     """
-    from amc_manager.client.client import UncertainOutcome
-
     nonce = nonce or uuid.uuid4().hex
     body: dict[str, Any] = request.body(with_nonce(request.sql, nonce) if request.sql else None)
     since = (client.clock() if since is None else since) - CLOCK_SKEW
@@ -117,11 +115,13 @@ async def create_execution(
         if found is not None:
             client.adopted.add(found.execution_id)
             return found
-    for _ in range(client.retry.max_attempts):
+    path = instance.reporting_path("workflowExecutions")
+
+    async def attempt(_: int) -> Execution:
         try:
             response = await client.call(
                 "POST",
-                instance.reporting_path("workflowExecutions"),
+                path,
                 instance=instance,
                 account=instance.account,
                 operation="executions.create",
@@ -130,15 +130,19 @@ async def create_execution(
             )
         except UncertainOutcome:
             found = await find_submitted(client, instance, request, nonce, since)
-            if found is not None:
-                client.adopted.add(found.execution_id)
-                return found
-            continue  # proven absent: safe to send again
-        execution = Execution.model_validate(unwrap(response.json(), "workflowExecution"))
+            if found is None:
+                raise  # proven absent: safe to send again
+            execution = found
+        else:
+            execution = Execution.model_validate(unwrap(response.json(), "workflowExecution"))
         client.adopted.add(execution.execution_id)
         return execution
-    raise AmcTransportError(
-        "AMC did not confirm the execution after several proven-absent attempts",
-        method="POST",
-        path=instance.reporting_path("workflowExecutions"),
-    )
+
+    def unconfirmed(_last: BaseException) -> AmcTransportError:
+        return AmcTransportError(
+            "AMC did not confirm the execution after several proven-absent attempts",
+            method="POST",
+            path=path,
+        )
+
+    return await client.retry.run(attempt, client.sleep, UncertainOutcome, exhausted=unconfirmed)

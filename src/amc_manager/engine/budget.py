@@ -1,20 +1,23 @@
-"""One request budget per AMC instance for every process, kept in the store."""
+"""One request budget per AMC instance for every process: the client's AIMD, the store's row."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 
+from amc_manager.client.ratelimit import BudgetParams, BudgetState, penalize, reserve
 from amc_manager.store import Store
-from amc_manager.store.store import penalize_requests, reserve_request
+from amc_manager.store.budget import BudgetRow, read_budget, update_budget
 
 
 class StoreBudget:
-    """Implements the client's `RequestBudget` with reservations in `request_budget`.
+    """Implements the client's `RequestBudget` over the store's `request_budget` rows.
 
     Every process reserves its next slot on the same row, so N workers together stay under
-    the rate; a 429 seen by any of them halves the rate and pauses all of them.
+    the rate; a 429 seen by any of them halves the rate and pauses all of them. The step is
+    the client's pure `reserve`/`penalize`, the very one `RateLimiter` applies in memory.
     """
 
     def __init__(
@@ -29,28 +32,42 @@ class StoreBudget:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
-        self.rate = rate
-        self._min_rate = min_rate
-        self._recovery = recovery_seconds
-        self._step = recovery_step
+        self.params = BudgetParams(rate, min_rate, recovery_seconds, recovery_step)
         self._clock = clock
         self._sleep = sleep
-        self._pending_penalties: set[asyncio.Task[None]] = set()
+
+    @property
+    def rate(self) -> float:
+        """The configured (maximum) rate."""
+        return self.params.max_rate
+
+    async def state(self, key: str) -> BudgetState:
+        """The key's budget as stored (fresh when it has none yet)."""
+        return self._state_of(await read_budget(self._store, key))
 
     async def acquire(self, key: str) -> None:
-        if self.rate <= 0:
+        if self.params.unlimited:
             return
-        wait = await reserve_request(
-            self._store, key, self._clock(), self.rate, self._recovery, self._step
-        )
+        now = self._clock()
+
+        def step(row: BudgetRow | None) -> tuple[BudgetRow, float]:
+            state, wait = reserve(self._state_of(row), now, self.params)
+            return BudgetRow(**asdict(state)), wait
+
+        wait = await update_budget(self._store, key, step)
         if wait > 0:
             await self._sleep(wait)
 
-    def penalize(self, key: str, retry_after: float | None) -> None:
-        if self.rate <= 0:
+    async def penalize(self, key: str, retry_after: float | None) -> None:
+        if self.params.unlimited:
             return
-        task = asyncio.ensure_future(
-            penalize_requests(self._store, key, self._clock(), retry_after, self._min_rate)
-        )
-        self._pending_penalties.add(task)
-        task.add_done_callback(self._pending_penalties.discard)
+        now = self._clock()
+
+        def step(row: BudgetRow | None) -> tuple[BudgetRow, None]:
+            state = penalize(self._state_of(row), now, retry_after, self.params)
+            return BudgetRow(**asdict(state)), None
+
+        await update_budget(self._store, key, step)
+
+    def _state_of(self, row: BudgetRow | None) -> BudgetState:
+        return self.params.fresh() if row is None else BudgetState(**asdict(row))
