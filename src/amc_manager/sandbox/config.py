@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from amc_manager.catalogue import CATALOGUE, Column, DataType, Provenance, Table, ThresholdClass
+from amc_manager.errors import ConfigurationError
 
 DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
@@ -17,8 +18,10 @@ DEFAULT_REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
 DEFAULT_SEED = 20240601
 
 
-class SandboxConfigError(ValueError):
-    """A sandbox configuration file or value is unusable."""
+class SandboxConfigError(ConfigurationError, ValueError):
+    """A sandbox configuration file or value is unusable (exit 2, as any bad setting).
+
+    Also a ValueError, so pydantic's validators turn it into a field error."""
 
 
 class FaultConfig(BaseModel):

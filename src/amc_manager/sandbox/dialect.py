@@ -14,8 +14,10 @@ from sqlglot.parser import Parser as BaseParser
 from sqlglot.parsers.spark import SparkParser
 from sqlglot.tokenizer_core import Token, TokenType
 
+from amc_manager.sandbox.errors import SandboxError
 
-class CompileError(Exception):
+
+class CompileError(SandboxError):
     """AMC compile failure. `details` is the full AMC-style message."""
 
     def __init__(self, details: str, line: int | None = None, column: int | None = None) -> None:

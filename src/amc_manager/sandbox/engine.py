@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from amc_manager.catalogue import Table
 from amc_manager.sandbox.dialect import CompileError, invalid
+from amc_manager.sandbox.errors import SandboxError
 from amc_manager.sandbox.tables import USER_KEY_COLUMN
 
 ARROW_TYPES: Mapping[str, pa.DataType] = {
@@ -26,7 +27,7 @@ ARROW_TYPES: Mapping[str, pa.DataType] = {
 }
 
 
-class RuntimeFailure(Exception):
+class RuntimeFailure(SandboxError):
     """DuckDB refused or failed the query; `message` is its first line, prefix removed."""
 
     def __init__(self, kind: str, message: str) -> None:

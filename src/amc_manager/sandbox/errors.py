@@ -1,18 +1,34 @@
-"""Errors the sandbox answers with, each carrying the HTTP status and AMC's `details` text.
+"""The sandbox's errors: those it answers with (HTTP status and AMC's `details` text) and those
+its parts raise to one another. The sandbox imports only the neutral `amc_manager.errors`.
 
-SandboxHTTPError
-├── BadRequest            400
-├── Unauthenticated       401
-├── Unauthorized          403  "Unauthorized request."
-├── NotFound              404
-├── UnprocessableEntity   422  (quota, limits)
-└── Throttled             429  (carries Retry-After)
+SandboxError (AmcManagerError)
+├── SandboxHTTPError          an AMC error response: `{"code", "details"}`
+│   ├── BadRequest            400
+│   ├── Unauthenticated       401
+│   ├── Unauthorized          403  "Unauthorized request."
+│   ├── NotFound              404
+│   ├── UnprocessableEntity   422  (quota, limits)
+│   └── Throttled             429  (carries Retry-After)
+├── OAuthError                a Login with Amazon refusal (lwa.py)
+├── CompileError              AMC's compile failure, with line and column (dialect.py)
+├── QueryRuntimeError         a compiled query that failed while running (query.py)
+├── RuntimeFailure            DuckDB refused or failed the query (engine.py)
+├── StoreClosed               late work after the state store closed (store.py)
+└── DroppedConnection         a connection cut on purpose by a fault (faults.py)
+
+SandboxConfigError, the sandbox's bad knobs, is a ConfigurationError (config.py).
 """
 
 from __future__ import annotations
 
+from amc_manager.errors import AmcManagerError
 
-class SandboxHTTPError(Exception):
+
+class SandboxError(AmcManagerError):
+    """Base of the sandbox's errors."""
+
+
+class SandboxHTTPError(SandboxError):
     """An AMC error response: `{"code": "<status>", "details": "<text>"}`."""
 
     status = 500

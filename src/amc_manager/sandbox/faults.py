@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from amc_manager.sandbox.errors import SandboxError
+
 if TYPE_CHECKING:
     from amc_manager.sandbox.service import Sandbox
 
 
-class DroppedConnection(ConnectionAbortedError):
+class DroppedConnection(SandboxError, ConnectionAbortedError):
     """Raised inside the server to cut a connection on purpose."""
 
 

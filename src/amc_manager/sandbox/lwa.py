@@ -9,12 +9,12 @@ from urllib.parse import urlencode, urlsplit
 
 from amc_manager.sandbox import store as st
 from amc_manager.sandbox.config import SandboxConfig
-from amc_manager.sandbox.errors import Unauthenticated, Unauthorized
+from amc_manager.sandbox.errors import SandboxError, Unauthenticated, Unauthorized
 
 CODE_LIFETIME = 300.0
 
 
-class OAuthError(Exception):
+class OAuthError(SandboxError):
     """An LwA refusal: HTTP 400 with `{"error", "error_description"}`."""
 
     def __init__(self, error: str, description: str, status: int = 400) -> None:

@@ -26,6 +26,7 @@ from amc_manager.sandbox.engine import (
     normalize_types,
     output_names,
 )
+from amc_manager.sandbox.errors import SandboxError
 from amc_manager.sandbox.functions import pin_clock, translate_functions
 from amc_manager.sandbox.lineage import Lineage, is_metric, strictest
 from amc_manager.sandbox.params import InputParameter, ParameterContext, substitute_parameters
@@ -55,7 +56,7 @@ def _qualify_schema(catalogue: Catalogue) -> dict[str, object]:
     }
 
 
-class QueryRuntimeError(Exception):
+class QueryRuntimeError(SandboxError):
     """The query compiled but failed while running (AMC: a FAILED execution)."""
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from amc_manager.sandbox.errors import SandboxError
+
 T = TypeVar("T")
 
 _SCHEMA = """
@@ -38,7 +40,7 @@ CREATE INDEX IF NOT EXISTS executions_by_status ON executions (instance_id, stat
 ACTIVE = ("PENDING", "RUNNING")
 
 
-class StoreClosed(RuntimeError):
+class StoreClosed(SandboxError, RuntimeError):
     """The store was closed; late work from a cancelled task is dropped."""
 
 
