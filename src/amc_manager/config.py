@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     request_rate: float = Field(9.5, ge=0, validation_alias="AMC_REQUEST_RATE")
     poll_interval: float = Field(6.0, gt=0, validation_alias="AMC_POLL_INTERVAL")
     lease_seconds: float = Field(60.0, gt=0, validation_alias="AMC_LEASE_SECONDS")
+    shutdown_timeout: float = Field(30.0, gt=0, validation_alias="AMC_SHUTDOWN_TIMEOUT")
 
     @model_validator(mode="after")
     def _real_mode_needs_credentials(self) -> Settings:

@@ -6,14 +6,20 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from amc_manager.config import Settings
-from amc_manager.store import Store, database_url_for
+from amc_manager.service.access import bootstrap_embedded
+from amc_manager.service.runtime import Runtime
+from amc_manager.store import InstanceRow, Store, database_url_for
 from tests.engine.live import fresh_postgres
+
+SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
 
 POSTGRES_URL = os.environ.get("AMC_TEST_POSTGRES_URL")
 BACKENDS = [
@@ -71,3 +77,24 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield
+
+
+def window(days: int = 1, end_days_ago: int = 3) -> tuple[str, str]:
+    """AMC's explicit window of `days` whole days ending `end_days_ago` days ago (UTC)."""
+    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    end -= timedelta(days=end_days_ago)
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    return (end - timedelta(days=days)).strftime(fmt), end.strftime(fmt)
+
+
+@asynccontextmanager
+async def opened(
+    tmp_path: Path, database_url: str, **extra: Any
+) -> AsyncIterator[tuple[Runtime, InstanceRow, str]]:
+    """A runtime on the embedded sandbox, bootstrapped: (runtime, first instance, user id)."""
+    settings = make_settings(tmp_path, database_url, **extra)
+    async with Runtime(settings) as runtime:
+        await bootstrap_embedded(runtime)
+        user_id = await runtime.store.ensure_user(settings.user)
+        instance = (await runtime.store.list_instances(user_id))[0]
+        yield runtime, instance, user_id

@@ -47,6 +47,17 @@ GROUP BY 1
 """
 
 
+# A store fault for SQLite: tracking's writes to a run still pending or running (the runs put
+# back on the polling grid, a status change within the state) fail, as a database that refuses
+# writes would. Submission, downloads and state changes are untouched.
+TRACKING_FAULT = """
+CREATE TRIGGER tracking_fault BEFORE UPDATE OF next_check_at ON workflow_executions
+WHEN OLD.state IN ('pending', 'running') AND NEW.state = OLD.state
+BEGIN SELECT RAISE(ABORT, 'injected fault: tracking write refused'); END
+"""
+END_TRACKING_FAULT = "DROP TRIGGER tracking_fault"
+
+
 def clean_environ() -> dict[str, str]:
     """The parent's environment without any setting that would leak into a child `amc`."""
     leaks = ("AMC_", "AMAZON_CLIENT_", "FERNET_KEY")

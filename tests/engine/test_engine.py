@@ -4,44 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from amc_manager.engine.accounts import bootstrap_embedded
 from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
-from amc_manager.engine.runtime import Runtime
 from amc_manager.engine.worker import Worker
-from amc_manager.store.rows import ExecutionRow, InstanceRow
-from tests.engine.conftest import make_settings
+from amc_manager.service.runtime import Runtime
+from amc_manager.store import ExecutionState, FailureKind
+from amc_manager.store.rows import ExecutionRow
+from tests.engine.conftest import SQL, opened, window
 
-SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
 pytestmark = pytest.mark.usefixtures("clean_env")
-
-
-def _window(days: int = 1, end_days_ago: int = 3) -> tuple[str, str]:
-    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    end -= timedelta(days=end_days_ago)
-    fmt = "%Y-%m-%dT%H:%M:%S"
-    return (end - timedelta(days=days)).strftime(fmt), end.strftime(fmt)
-
-
-@asynccontextmanager
-async def opened(
-    tmp_path: Path, database_url: str, **extra: Any
-) -> AsyncIterator[tuple[Runtime, InstanceRow, str]]:
-    settings = make_settings(tmp_path, database_url, **extra)
-    async with Runtime(settings) as runtime:
-        await bootstrap_embedded(runtime, settings.user)
-        user_id = await runtime.store.ensure_user(settings.user)
-        instance = (await runtime.store.list_instances(user_id))[0]
-        yield runtime, instance, user_id
 
 
 async def _run(runtime: Runtime, user_id: str, spec: RunSpec) -> ExecutionRow:
@@ -51,16 +27,24 @@ async def _run(runtime: Runtime, user_id: str, spec: RunSpec) -> ExecutionRow:
 
 async def test_adhoc_run_stores_parquet_with_lineage(tmp_path: Path, database_url: str) -> None:
     async with opened(tmp_path, database_url) as (runtime, instance, user_id):
-        start, end = _window()
+        start, end = window()
         row = await _run(
             runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
         assert row.state == "succeeded" and row.amc_status == "SUCCEEDED"
+        assert row.result_path is not None and row.failure_kind is None
         table = pq.read_table(row.result_path)
         assert table.num_rows == row.row_count == 8
         assert table.schema.field("impressions").type == "int64"
         assert row.sql_hash and row.result_checksum and row.time_window_start == start
         assert Path(row.result_path).parent == runtime.settings.results_dir
+        events = await runtime.store.execution_events(row.id)
+        states = [e.state for e in events]
+        assert states[:2] == [ExecutionState.QUEUED, ExecutionState.SUBMITTING]
+        assert states[-2:] == [ExecutionState.DOWNLOADING, ExecutionState.SUCCEEDED]
+        assert states[2:-2] and set(states[2:-2]) <= {"pending", "running"}
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        assert (events[0].at, events[-1].at) == (row.created_at, row.finished_at)
         await runtime.audit.flush()
         counts = await runtime.store.audit_counts()
         stats = runtime.embedded.sandbox.stats if runtime.embedded else None
@@ -85,7 +69,7 @@ async def test_saved_workflow_with_parameters(tmp_path: Path, database_url: str)
                 "inputParameters": [{"name": "device", "dataType": "STRING"}],
             },
         )
-        start, end = _window()
+        start, end = window()
         row = await _run(
             runtime,
             user_id,
@@ -97,13 +81,13 @@ async def test_saved_workflow_with_parameters(tmp_path: Path, database_url: str)
                 parameter_values={"device": "Tablet"},
             ),
         )
-        assert row.state == "succeeded"
+        assert row.state == "succeeded" and row.result_path is not None
         assert pq.read_table(row.result_path).column("device_type").to_pylist() == ["Tablet"]
 
 
 async def test_compile_error_fails_with_amc_message(tmp_path: Path, database_url: str) -> None:
     async with opened(tmp_path, database_url) as (runtime, instance, user_id):
-        start, end = _window()
+        start, end = window()
         row = await _run(
             runtime,
             user_id,
@@ -114,8 +98,28 @@ async def test_compile_error_fails_with_amc_message(tmp_path: Path, database_url
                 end=end,
             ),
         )
-        assert row.state == "failed" and "Was unable to compile workflow" in row.error
+        assert row.state == "failed" and row.error is not None
+        assert "Was unable to compile workflow" in row.error
         assert row.error.startswith("AMC refused the request: ")
+        assert row.failure_kind == FailureKind.REFUSED and row.amc_execution_id is None
+        events = await runtime.store.execution_events(row.id)
+        assert [e.state for e in events] == ["queued", "submitting", "failed"]
+        assert events[-1].note == row.error
+
+
+async def test_failure_at_amc_is_typed_failed(tmp_path: Path, database_url: str) -> None:
+    async with opened(
+        tmp_path, database_url, sandbox={"faults": {"execution_failure_rate": 1.0}}
+    ) as (runtime, instance, user_id):
+        start, end = window()
+        row = await _run(
+            runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        )
+        assert row.state == "failed" and row.amc_status == "FAILED"
+        assert row.failure_kind == FailureKind.FAILED and row.amc_execution_id is not None
+        assert row.error and "Internal error while running the workflow" in row.error
+        events = await runtime.store.execution_events(row.id)
+        assert events[-1].state == "failed" and events[-1].note == row.error
 
 
 async def test_rejection_ends_rejected_with_advice(tmp_path: Path, database_url: str) -> None:
@@ -124,12 +128,12 @@ async def test_rejection_ends_rejected_with_advice(tmp_path: Path, database_url:
         instance,
         user_id,
     ):
-        start, end = _window()
+        start, end = window()
         spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
         assert (await _run(runtime, user_id, spec)).state == "succeeded"
         second = await _run(runtime, user_id, spec)
         assert second.state == "rejected" and second.amc_status == "REJECTED"
-        assert "change the query or the time window" in second.advice
+        assert second.advice and "change the query or the time window" in second.advice
 
 
 async def test_cancel_queued_and_running(tmp_path: Path, database_url: str) -> None:
@@ -138,7 +142,7 @@ async def test_cancel_queued_and_running(tmp_path: Path, database_url: str) -> N
         instance,
         user_id,
     ):
-        start, end = _window()
+        start, end = window()
         engine = runtime.engine()
         queued = await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
@@ -150,6 +154,7 @@ async def test_cancel_queued_and_running(tmp_path: Path, database_url: str) -> N
         await follow(engine, running, until=lambda r: r.amc_execution_id is not None)
         row = await engine.cancel(running)
         assert row.state == "cancelled" and row.amc_status == "CANCELLED"
+        assert row.amc_execution_id is not None
         client = await runtime.client(runtime.settings.user)
         remote = await client.get_execution(instance.ref(), row.amc_execution_id)
         assert remote.status == "CANCELLED"
@@ -159,7 +164,7 @@ async def test_active_limit_holds_and_queue_drains(tmp_path: Path, database_url:
     async with opened(
         tmp_path, database_url, AMC_MAX_ACTIVE_PER_INSTANCE=2, sandbox={"duration": "0.5"}
     ) as (runtime, instance, user_id):
-        start, end = _window()
+        start, end = window()
         ids = [
             await enqueue(
                 runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
@@ -183,7 +188,7 @@ async def test_daily_quota_waits_locally(tmp_path: Path, database_url: str) -> N
         instance,
         user_id,
     ):
-        start, end = _window()
+        start, end = window()
         first = await _run(
             runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
@@ -203,7 +208,7 @@ async def test_amc_quota_answer_requeues(tmp_path: Path, database_url: str) -> N
     async with opened(
         tmp_path, database_url, AMC_DAILY_ADHOC_QUOTA=0, sandbox={"daily_adhoc_quota": 1}
     ) as (runtime, instance, user_id):
-        start, end = _window()
+        start, end = window()
         await _run(runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end))
         second = await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
@@ -211,7 +216,7 @@ async def test_amc_quota_answer_requeues(tmp_path: Path, database_url: str) -> N
         await runtime.engine().run_once(only={second})
         row = await runtime.store.get_execution(second)
         assert row is not None and row.state == "queued"
-        assert "re-queued" in row.error and row.next_check_at > time.time() + 1
+        assert row.error and "re-queued" in row.error and row.next_check_at > time.time() + 1
 
 
 async def test_lost_create_answers_never_duplicate(tmp_path: Path, database_url: str) -> None:
@@ -220,7 +225,7 @@ async def test_lost_create_answers_never_duplicate(tmp_path: Path, database_url:
         instance,
         user_id,
     ):
-        start, end = _window()
+        start, end = window()
         row = await _run(
             runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
@@ -233,11 +238,18 @@ async def test_background_refresh_keeps_tokens_fresh(tmp_path: Path, database_ur
     async with opened(
         tmp_path, database_url, sandbox={"duration": "6", "token_lifetime_seconds": 3}
     ) as (runtime, instance, user_id):
-        start, end = _window()
+        start, end = window()
         await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
-        worker = Worker(runtime, runtime.engine(), idle=0.2, refresh_every=0.5)
+        engine = runtime.engine()
+        worker = Worker(
+            engine,
+            flush=runtime.audit.flush,
+            refresh_tokens=engine.refresh_tokens,
+            idle=0.2,
+            refresh_every=0.5,
+        )
         task = asyncio.create_task(worker.run())
         await asyncio.sleep(8)
         worker.stop()

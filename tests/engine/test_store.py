@@ -1,17 +1,30 @@
-"""The store on SQLite and PostgreSQL: migrations, tokens, instances, leases, budgets."""
+"""The store on SQLite and PostgreSQL: migrations, tokens, leases, budgets, states, timeline."""
 
 from __future__ import annotations
 
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from amc_manager.client import Secret, TokenCipher
 from amc_manager.engine.jobs import RunSpec, enqueue
 from amc_manager.engine.tokens import DatabaseTokenStore
-from amc_manager.store import Store
+from amc_manager.errors import AmcManagerError
+from amc_manager.store import (
+    TERMINAL_STATES,
+    TRANSITIONS,
+    ExecutionRow,
+    ExecutionState,
+    FailureKind,
+    InvalidTransition,
+    Store,
+    StoredResult,
+    StoreError,
+)
 from amc_manager.store.rows import InstanceRow
-from amc_manager.store.store import start_submission
+
+S = ExecutionState
 
 
 async def _instance(store: Store, email: str = "a@example.com") -> tuple[str, InstanceRow]:
@@ -33,8 +46,7 @@ async def _admit(
     day_start: float = 0.0,
     now: float,
 ) -> bool:
-    return await start_submission(
-        store,
+    return await store.start_submission(
         execution_id,
         "w",
         instance_pk=row.id,
@@ -48,9 +60,9 @@ async def _admit(
 
 
 async def test_migrations_reach_head(store: Store) -> None:
-    assert await store.schema_revision() == "0001"
+    assert await store.schema_revision() == "0002"
     await store.upgrade()  # idempotent
-    assert await store.schema_revision() == "0001"
+    assert await store.schema_revision() == "0002"
 
 
 async def test_tokens_are_ciphertext_only(store: Store) -> None:
@@ -93,7 +105,8 @@ async def test_leases_are_exclusive_and_expire(store: Store) -> None:
     first = await store.claim("w1", now, 30, 10)
     second = await store.claim("w2", now, 30, 10)
     assert {r.id for r in first} == set(ids) and second == []
-    assert not await store.update_execution(ids[0], "w2", state="failed")
+    assert not await store.finish(ids[0], "w2", ExecutionState.FAILED, error="not w2's")
+    assert not await store.release(ids[0], "w2")
     later = await store.claim("w2", now + 31, 30, 10)
     assert {r.id for r in later} == set(ids)
 
@@ -134,3 +147,178 @@ async def test_daily_quota_counts_adhoc_submissions(store: Store) -> None:
         ok = await _admit(store, row, execution_id, daily_quota=2, day_start=now - 10, now=now)
         results.append(ok)
     assert results == [True, True, False]
+
+
+def test_states_are_the_contract_and_final_states_are_final() -> None:
+    assert [s.value for s in ExecutionState] == [
+        "queued",
+        "submitting",
+        "pending",
+        "running",
+        "downloading",
+        "succeeded",
+        "failed",
+        "cancelled",
+        "rejected",
+    ]
+    assert set(TRANSITIONS) == set(ExecutionState)
+    assert all(not TRANSITIONS[s] for s in TERMINAL_STATES)
+    assert issubclass(InvalidTransition, StoreError) and issubclass(StoreError, AmcManagerError)
+
+
+async def _queued(store: Store) -> tuple[InstanceRow, str]:
+    user_id, row = await _instance(store)
+    spec = RunSpec(
+        instance=row, sql="SELECT 1", start="2026-01-01T00:00:00", end="2026-01-02T00:00:00"
+    )
+    return row, await enqueue(store, user_id, spec)
+
+
+async def _get(store: Store, execution_id: str) -> ExecutionRow:
+    row = await store.get_execution(execution_id)
+    assert row is not None
+    return row
+
+
+async def test_disallowed_transition_raises_and_writes_nothing(store: Store) -> None:
+    _, execution_id = await _queued(store)
+    await store.claim("w", time.time(), 30, 10)
+    before = await _get(store, execution_id)
+    with pytest.raises(InvalidTransition, match="from queued to succeeded"):
+        await store.finish(execution_id, "w", S.SUCCEEDED, result=StoredResult(row_count=3))
+    with pytest.raises(InvalidTransition, match="from queued to downloading"):
+        await store.record_status(
+            execution_id, "w", S.DOWNLOADING, amc_status="SUCCEEDED", next_check_at=0.0
+        )
+    assert await _get(store, execution_id) == before  # not a field changed, lease kept
+    assert [e.state for e in await store.execution_events(execution_id)] == [S.QUEUED]
+
+    assert await store.cancel(execution_id, amc_status=None)
+    with pytest.raises(InvalidTransition, match="from cancelled to cancelled"):
+        await store.cancel(execution_id, amc_status=None)
+    cancelled = await _get(store, execution_id)
+    assert cancelled.state == S.CANCELLED and cancelled.lease_owner is None
+    assert [e.state for e in await store.execution_events(execution_id)] == [
+        S.QUEUED,
+        S.CANCELLED,
+    ]
+
+
+async def test_timeline_from_queued_to_succeeded(store: Store) -> None:
+    now = [1_000.0]
+    store.clock = lambda: now[0]
+    instance, execution_id = await _queued(store)
+
+    async def step(at: float) -> None:
+        now[0] = at
+        assert await store.claim("w", at, 30, 10, ids=[execution_id])
+
+    await step(1_001.0)
+    assert await store.start_submission(
+        execution_id,
+        "w",
+        instance_pk=instance.id,
+        account_pk=instance.account_pk,
+        max_instance=10,
+        max_account=200,
+        daily_quota=0,
+        day_start=0.0,
+        now=now[0],
+    )
+    assert await store.record_attempt(execution_id, "w")
+    now[0] = 1_002.0
+    await store.record_status(
+        execution_id,
+        "w",
+        S.PENDING,
+        amc_status="PENDING",
+        amc_execution_id="amc-1",
+        submitted_at=now[0],
+        next_check_at=0.0,
+    )
+    for at, state, status in (
+        (1_003.0, S.RUNNING, "RUNNING"),
+        (1_004.0, S.RUNNING, "PUBLISHING"),
+        (1_005.0, S.RUNNING, "PUBLISHING"),  # nothing changed: no event
+        (1_006.0, S.DOWNLOADING, "SUCCEEDED"),
+    ):
+        await step(at)
+        assert await store.record_status(
+            execution_id, "w", state, amc_status=status, next_check_at=0.0
+        )
+    await step(1_007.0)
+    assert await store.finish(
+        execution_id,
+        "w",
+        S.SUCCEEDED,
+        amc_status="SUCCEEDED",
+        result=StoredResult(row_count=3, path="/r.parquet", checksum="c"),
+    )
+
+    events = await store.execution_events(execution_id)
+    assert [(e.state, e.amc_status, e.at) for e in events] == [
+        (S.QUEUED, None, 1_000.0),
+        (S.SUBMITTING, None, 1_001.0),
+        (S.PENDING, "PENDING", 1_002.0),
+        (S.RUNNING, "RUNNING", 1_003.0),
+        (S.RUNNING, "PUBLISHING", 1_004.0),
+        (S.DOWNLOADING, "SUCCEEDED", 1_006.0),
+        (S.SUCCEEDED, "SUCCEEDED", 1_007.0),
+    ]
+    row = await _get(store, execution_id)
+    assert row.state == S.SUCCEEDED and row.terminal
+    assert (row.created_at, row.submitted_at, row.finished_at) == (1_000.0, 1_002.0, 1_007.0)
+    assert (row.row_count, row.result_path, row.attempts) == (3, "/r.parquet", 1)
+    assert row.amc_execution_id == "amc-1" and row.lease_owner is None
+
+
+async def test_requeue_and_refusal_are_recorded(store: Store) -> None:
+    instance, execution_id = await _queued(store)
+
+    async def admit() -> None:
+        await store.claim("w", time.time() + 100, 30, 10, ids=[execution_id])
+        assert await store.start_submission(
+            execution_id,
+            "w",
+            instance_pk=instance.id,
+            account_pk=instance.account_pk,
+            max_instance=10,
+            max_account=200,
+            daily_quota=0,
+            day_start=0.0,
+            now=time.time(),
+        )
+
+    await admit()
+    assert await store.requeue(execution_id, "w", next_check_at=0.0, note="re-queued: quota")
+    requeued = await _get(store, execution_id)
+    assert requeued.state == S.QUEUED and requeued.submit_started_at is None
+    await admit()
+    refusal = "AMC refused the request: no such table"
+    assert await store.finish(
+        execution_id, "w", S.FAILED, error=refusal, failure_kind=FailureKind.REFUSED
+    )
+    row = await _get(store, execution_id)
+    assert row.failure_kind == FailureKind.REFUSED and row.error == refusal
+    events = await store.execution_events(execution_id)
+    assert [(e.state, e.note) for e in events] == [
+        (S.QUEUED, None),
+        (S.SUBMITTING, None),
+        (S.QUEUED, "re-queued: quota"),
+        (S.SUBMITTING, None),
+        (S.FAILED, refusal),
+    ]
+
+
+async def test_release_hands_the_run_over(store: Store) -> None:
+    _, execution_id = await _queued(store)
+    now = time.time()
+    assert await store.claim("w1", now, 30, 10)
+    assert await store.claim("w2", now, 30, 10) == []
+    assert await store.release(execution_id, "w1", note="detached")
+    assert not await store.release(execution_id, "w1")
+    assert [r.id for r in await store.claim("w2", now, 30, 10)] == [execution_id]
+    assert await store.release_owned("w2") == 1
+    row = await _get(store, execution_id)
+    assert row.lease_owner is None and row.error == "detached"
+    assert await store.execution_ids(prefix=execution_id[:6]) == [execution_id]

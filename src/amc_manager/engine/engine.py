@@ -5,6 +5,9 @@ die anywhere and whichever process next holds the execution's lease carries on:
 
     queued -> submitting -> pending/running -> downloading -> succeeded
                      \\-> failed | rejected | cancelled
+
+The allowed moves are written once, in `amc_manager.store.rows.TRANSITIONS`; the store
+refuses any other and records each move in the execution's timeline.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import secrets
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,26 +40,37 @@ from amc_manager.client import (
     ValidationError,
 )
 from amc_manager.engine.results import collect_results
-from amc_manager.store import Store
-from amc_manager.store.rows import OPEN_STATES, ExecutionRow, InstanceRow
-from amc_manager.store.store import start_submission, user_email
+from amc_manager.store import (
+    OPEN_STATES,
+    TRACKED_STATES,
+    ExecutionRow,
+    ExecutionState,
+    FailureKind,
+    InstanceRow,
+    InvalidTransition,
+    Store,
+    StoreError,
+)
+from amc_manager.store.store import user_email
 
 logger = logging.getLogger("amc_manager.engine")
+S = ExecutionState
 AMC_TO_STATE = {
-    "PENDING": "pending",
-    "RUNNING": "running",
-    "PUBLISHING": "running",
-    "SUCCEEDED": "downloading",
-    "FAILED": "failed",
-    "CANCELLED": "cancelled",
-    "REJECTED": "rejected",
+    "PENDING": S.PENDING,
+    "RUNNING": S.RUNNING,
+    "PUBLISHING": S.RUNNING,
+    "SUCCEEDED": S.DOWNLOADING,
+    "FAILED": S.FAILED,
+    "CANCELLED": S.CANCELLED,
+    "REJECTED": S.REJECTED,
 }
-# A failure AMC gave at submission (invalid SQL or request): users get exit code 2 for it.
-REFUSED_AT_SUBMISSION = "AMC refused the request: "
+# Kept for the human message only; what happened is `FailureKind.REFUSED` in `failure_kind`.
+REFUSED_TEXT = "AMC refused the request: "
 REJECTED_ADVICE = (
     "AMC rejected the run (privacy overlap): change the query or the time "
     "window instead of re-running the same one."
 )
+LOST_ACCESS = (ReauthenticationRequired, AuthenticationError, PermissionDeniedError)
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,15 @@ class EngineConfig:
 
 def new_owner() -> str:
     return f"{socket.gethostname()[:20]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+async def _gather_all(*steps: Coroutine[Any, Any, Any]) -> None:
+    """Run the steps together; every one ends before the first error (if any) is raised, so no
+    step is left running behind a failed pass."""
+    outcomes = await asyncio.gather(*steps, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 class Engine:
@@ -105,9 +128,13 @@ class Engine:
     # --- entry points ---------------------------------------------------------------------
 
     async def run_once(
-        self, only: set[str] | None = None, states: Sequence[str] = OPEN_STATES
+        self, only: set[str] | None = None, states: Sequence[ExecutionState] = OPEN_STATES
     ) -> int:
-        """Claim what is due (optionally only `only`, only in `states`) and step it."""
+        """Claim what is due (optionally only `only`, only in `states`) and step it.
+
+        A step's own failure is handled in the step (the run is retried later); what escapes
+        (the store failing, a bug in tracking) is raised once every step of the pass ended.
+        """
         rows = await self.store.claim(
             self.owner,
             self.clock(),
@@ -116,67 +143,85 @@ class Engine:
             states=states,
             ids=sorted(only) if only is not None else None,
         )
-        tracking = [r for r in rows if r.state in ("pending", "running")]
-        queued = [r for r in rows if r.state == "queued"]
-        others = [r for r in rows if r.state not in ("pending", "running", "queued")]
-        await asyncio.gather(
+        tracking = [r for r in rows if r.state in TRACKED_STATES]
+        queued = [r for r in rows if r.state == S.QUEUED]
+        others = [r for r in rows if r.state not in TRACKED_STATES and r.state != S.QUEUED]
+        await _gather_all(
             *(self._guarded(self._step, r) for r in others),
             self._track(tracking),
             self._admit_queued(queued),
         )
         return len(rows)
 
+    async def detach(self, execution_id: str) -> bool:
+        """Give up this process's lease at once, so another process (a worker, a later
+        `amc executions wait`) carries the run on. False: this process did not hold it."""
+        return await self.store.release(execution_id, self.owner)
+
+    async def release_all(self) -> int:
+        """Give up every lease this process holds (a stopping worker hands its runs over)."""
+        return await self.store.release_owned(self.owner)
+
+    async def refresh_tokens(self) -> None:
+        """Refresh the tokens of users with open work, so no call meets an expired one.
+
+        The client's refresh is coalesced, so this never races an on-demand refresh.
+        """
+        rows = await self.store.list_executions(states=OPEN_STATES)
+        for user_id in sorted({r.user_id for r in rows}):
+            email = await self._email(user_id)
+            try:
+                await (await self._clients(email)).tokens.current()
+            except AmcError as exc:  # that user's calls will say so; the others go on
+                logger.warning("token refresh for %s failed: %s", email, exc)
+
     async def _guarded(
         self, step: Callable[[ExecutionRow], Awaitable[None]], row: ExecutionRow
     ) -> None:
-        """A step's unexpected error never kills the loop: the lease lapses and it is retried."""
+        """A step's unexpected error never kills the loop: the lease is dropped, it is retried."""
         try:
             await step(row)
         except AmcTransportError as exc:
             await self._later(row, f"AMC unreachable, will retry: {exc.message}")
-        except (ReauthenticationRequired, AuthenticationError, PermissionDeniedError) as exc:
-            await self._finish(row, "failed", error=str(exc))
+        except LOST_ACCESS as exc:
+            await self._finish(row, S.FAILED, error=str(exc), failure_kind=FailureKind.LOST_ACCESS)
         except Exception as exc:  # a bug or a store hiccup: retried later, never lost
             logger.exception("step of %s failed; will retry", row.id)
             await self._later(row, f"internal error, will retry: {type(exc).__name__}")
 
     async def _later(self, row: ExecutionRow, note: str, delay: float | None = None) -> None:
         wait = delay if delay is not None else self.config.scaled(self.config.poll_interval)
-        await self.store.update_execution(
-            row.id,
-            self.owner,
-            next_check_at=self.clock() + wait,
-            lease_owner=None,
-            lease_expires_at=None,
-            error=note,
-        )
+        await self.store.release(row.id, self.owner, next_check_at=self.clock() + wait, note=note)
 
-    async def _finish(self, row: ExecutionRow, state: str, **values: Any) -> None:
-        await self.store.update_execution(
-            row.id,
-            self.owner,
-            state=state,
-            finished_at=self.clock(),
-            lease_owner=None,
-            lease_expires_at=None,
-            **values,
-        )
+    async def _finish(
+        self,
+        row: ExecutionRow,
+        state: ExecutionState,
+        *,
+        error: str | None = None,
+        failure_kind: FailureKind | None = None,
+    ) -> None:
+        await self.store.finish(row.id, self.owner, state, error=error, failure_kind=failure_kind)
+
+    async def _email(self, user_id: str) -> str:
+        if user_id not in self._emails:
+            self._emails[user_id] = await user_email(self.store, user_id)
+        return self._emails[user_id]
 
     async def _context(self, row: ExecutionRow) -> tuple[AmcClient, InstanceRow]:
-        if row.user_id not in self._emails:
-            self._emails[row.user_id] = await user_email(self.store, row.user_id)
         if row.instance_id not in self._instances:
             self._instances[row.instance_id] = await self.store.instance_by_pk(row.instance_id)
-        return await self._clients(self._emails[row.user_id]), self._instances[row.instance_id]
+        client = await self._clients(await self._email(row.user_id))
+        return client, self._instances[row.instance_id]
 
     # --- steps ----------------------------------------------------------------------------
 
     async def _step(self, row: ExecutionRow) -> None:
-        if row.state == "queued":
+        if row.state == S.QUEUED:
             await self._admit(row)
-        elif row.state == "submitting":
+        elif row.state == S.SUBMITTING:
             await self._submit(row)
-        elif row.state == "downloading":
+        elif row.state == S.DOWNLOADING:
             await self._download(row)
 
     async def _admit_queued(self, rows: list[ExecutionRow]) -> None:
@@ -191,7 +236,7 @@ class Engine:
         by_instance: dict[str, list[ExecutionRow]] = defaultdict(list)
         for row in sorted(rows, key=lambda r: r.created_at):
             by_instance[row.instance_id].append(row)
-        await asyncio.gather(*(self._admit_in_order(group) for group in by_instance.values()))
+        await _gather_all(*(self._admit_in_order(group) for group in by_instance.values()))
 
     async def _admit_in_order(self, rows: list[ExecutionRow]) -> None:
         submissions: list[asyncio.Future[None]] = []
@@ -215,13 +260,11 @@ class Engine:
     async def _defer_all(self, rows: list[ExecutionRow]) -> None:
         """`_defer` for many queued runs in one statement (they wait behind an older one)."""
         try:
-            await self.store.update_held(
+            await self.store.release_many(
                 [r.id for r in rows],
                 self.owner,
                 next_check_at=self.clock() + self.config.scaled(self.config.queue_interval),
-                lease_owner=None,
-                lease_expires_at=None,
-                error="",
+                note="",
             )
         except Exception:  # the leases lapse and the runs are looked at again
             logger.exception("could not put %d queued runs back; will retry", len(rows))
@@ -236,8 +279,7 @@ class Engine:
         _, instance = await self._context(row)
         now = self.clock()
         day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        admitted = await start_submission(
-            self.store,
+        admitted = await self.store.start_submission(
             row.id,
             self.owner,
             instance_pk=instance.id,
@@ -254,14 +296,15 @@ class Engine:
 
     async def _submit_admitted(self, row: ExecutionRow) -> None:
         fresh = await self.store.get_execution(row.id)
-        assert fresh is not None
-        await self._submit(fresh)
+        if fresh is not None and fresh.state == S.SUBMITTING:
+            await self._submit(fresh)
 
     async def _submit(self, row: ExecutionRow) -> None:
         """Record the attempt, then create (adopting a previous attempt's execution)."""
         client, instance = await self._context(row)
         resume = row.attempts > 0
-        await self.store.update_execution(row.id, self.owner, attempts=row.attempts + 1)
+        if not await self.store.record_attempt(row.id, self.owner):
+            return  # the lease was lost (a cancel, or this process was too slow): not ours
         try:
             execution = await client.create_execution(
                 instance.ref(),
@@ -271,19 +314,20 @@ class Engine:
                 resume=resume,
             )
         except QuotaExceededError as exc:
-            await self.store.update_execution(
+            await self.store.requeue(
                 row.id,
                 self.owner,
-                state="queued",
-                submit_started_at=None,
                 next_check_at=self.clock() + self.config.scaled(60.0 * min(row.attempts + 1, 10)),
-                lease_owner=None,
-                lease_expires_at=None,
-                error=f"re-queued: {exc.message}",
+                note=f"re-queued: {exc.message}",
             )
             return
         except ValidationError as exc:
-            await self._finish(row, "failed", error=f"{REFUSED_AT_SUBMISSION}{exc.details}")
+            await self._finish(
+                row,
+                S.FAILED,
+                error=f"{REFUSED_TEXT}{exc.details}",
+                failure_kind=FailureKind.REFUSED,
+            )
             return
         await self._record_status(row, execution, submitted=True)
 
@@ -296,37 +340,48 @@ class Engine:
     async def _record_status(
         self, row: ExecutionRow, execution: Execution, *, submitted: bool = False
     ) -> None:
-        state = AMC_TO_STATE.get(execution.status, "running")
-        values: dict[str, Any] = {
-            "amc_execution_id": execution.execution_id,
-            "amc_status": execution.status,
-            "state": state,
-        }
-        if submitted:
-            values["submitted_at"] = self.clock()
-        if state in ("failed", "cancelled", "rejected"):
-            error = execution.outcome_error()
-            values.update(error=str(error) if error else None, finished_at=self.clock())
-            if state == "rejected":
-                values["advice"] = REJECTED_ADVICE
-        next_check = self._next_poll()
-        if state == "downloading":
-            next_check = self.clock()
-        await self.store.update_execution(
+        state = AMC_TO_STATE.get(execution.status, S.RUNNING)
+        if state == S.PENDING and row.state == S.RUNNING:
+            state = S.RUNNING  # a status read out of order never moves a run back
+        error = advice = None
+        kind = None
+        if state.terminal:
+            outcome = execution.outcome_error()
+            error = str(outcome) if outcome else None
+            if state == S.FAILED:
+                kind = FailureKind.FAILED
+            elif state == S.REJECTED:
+                advice = REJECTED_ADVICE
+        await self.store.record_status(
             row.id,
             self.owner,
-            next_check_at=next_check,
-            lease_owner=None,
-            lease_expires_at=None,
-            **values,
+            state,
+            amc_status=execution.status,
+            amc_execution_id=execution.execution_id,
+            submitted_at=self.clock() if submitted else None,
+            next_check_at=self.clock() if state == S.DOWNLOADING else self._next_poll(),
+            error=error,
+            advice=advice,
+            failure_kind=kind,
         )
 
     async def _track(self, rows: list[ExecutionRow]) -> None:
-        """Read status per instance: one list call covers many executions, else one GET."""
+        """Read status per instance: one list call covers many executions, else one GET.
+
+        An error that escapes (the store failing) drops this pass's leases before it is raised,
+        so the runs are tracked again at once rather than after their leases lapse.
+        """
         by_instance: dict[str, list[ExecutionRow]] = defaultdict(list)
         for row in rows:
             by_instance[row.instance_id].append(row)
-        await asyncio.gather(*(self._track_instance(group) for group in by_instance.values()))
+        try:
+            await _gather_all(*(self._track_instance(group) for group in by_instance.values()))
+        except Exception:
+            try:
+                await self.store.release_many([r.id for r in rows], self.owner)
+            except Exception:  # the leases lapse instead
+                logger.warning("could not release %d tracked runs", len(rows), exc_info=True)
+            raise
 
     async def _track_instance(self, rows: list[ExecutionRow]) -> None:
         try:
@@ -334,7 +389,7 @@ class Engine:
             if len(rows) == 1:
                 seen = {
                     rows[0].amc_execution_id: await client.get_execution(
-                        instance.ref(), rows[0].amc_execution_id
+                        instance.ref(), _amc_id(rows[0])
                     )
                 }
             else:
@@ -347,27 +402,25 @@ class Engine:
         for row in rows:
             execution = seen.get(row.amc_execution_id)
             if execution is None:  # older than the listing covered: ask for it directly
-                execution = await client.get_execution(instance.ref(), row.amc_execution_id)
+                try:
+                    execution = await client.get_execution(instance.ref(), _amc_id(row))
+                except AmcError as exc:
+                    await self._later(row, f"status check failed, will retry: {exc.message}")
+                    continue
             if execution.status == row.amc_status:
                 unchanged.append(row.id)
             else:
                 await self._record_status(row, execution)
         # Runs still where they were: one statement puts them all on the next grid point.
-        await self.store.update_held(
-            unchanged,
-            self.owner,
-            next_check_at=self._next_poll(),
-            lease_owner=None,
-            lease_expires_at=None,
-        )
+        await self.store.release_many(unchanged, self.owner, next_check_at=self._next_poll())
 
     async def _list_since(
         self, client: AmcClient, instance: InstanceRef, rows: list[ExecutionRow]
-    ) -> dict[str, Execution]:
+    ) -> dict[str | None, Execution]:
         oldest = min(r.submit_started_at or r.created_at for r in rows) - 600
         start = datetime.fromtimestamp(oldest, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         wanted = {r.amc_execution_id for r in rows}
-        seen: dict[str, Execution] = {}
+        seen: dict[str | None, Execution] = {}
         async for page in client.iter_executions(
             instance, min_creation_time=start, include_cancelled=True
         ):
@@ -379,33 +432,40 @@ class Engine:
     async def _download(self, row: ExecutionRow) -> None:
         """Fetch every result file, stream them into one Parquet file, record the lineage."""
         client, instance = await self._context(row)
-        outcome = await collect_results(client, instance.ref(), row, self.results_dir)
-        await self._finish(row, "succeeded", **outcome)
+        result = await collect_results(client, instance.ref(), row, self.results_dir)
+        await self.store.finish(
+            row.id, self.owner, S.SUCCEEDED, amc_status="SUCCEEDED", result=result
+        )
 
     # --- requests from users --------------------------------------------------------------
 
     async def cancel(self, execution_id: str) -> ExecutionRow:
-        """Cancel at AMC when submitted, locally when still queued."""
+        """Cancel at AMC when submitted, locally when still queued; a run that already
+        finished (or is downloading its result) is returned as it is."""
         row = await self.store.get_execution(execution_id)
         if row is None:
             raise KeyError(execution_id)
-        if row.terminal or row.state == "downloading":
+        if row.terminal or row.state == S.DOWNLOADING:
             return row
         if row.amc_execution_id:
             client, instance = await self._context(row)
             await client.cancel_execution(instance.ref(), row.amc_execution_id)
-        await self.store.update_execution(
-            row.id,
-            None,
-            state="cancelled",
-            amc_status=("CANCELLED" if row.amc_execution_id else None),
-            finished_at=self.clock(),
-            lease_owner=None,
-            lease_expires_at=None,
-        )
+        try:
+            await self.store.cancel(
+                row.id, amc_status="CANCELLED" if row.amc_execution_id else None
+            )
+        except InvalidTransition:  # it finished meanwhile: its own outcome stands
+            pass
         fresh = await self.store.get_execution(execution_id)
         assert fresh is not None
         return fresh
+
+
+def _amc_id(row: ExecutionRow) -> str:
+    """Tracked runs were submitted, so AMC's id is known (the store wrote it with the state)."""
+    if row.amc_execution_id is None:
+        raise StoreError(f"execution {row.id} is {row.state} without AMC's execution id")
+    return row.amc_execution_id
 
 
 def _request(row: ExecutionRow) -> ExecutionRequest:

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from amc_manager.store import Store
-from amc_manager.store.rows import ExecutionRow, InstanceRow
+from amc_manager.store import ExecutionRow, ExecutionState, InstanceRow, NewExecution, Store
 
 if TYPE_CHECKING:
     from amc_manager.engine.engine import Engine
 
+S = ExecutionState
+# AMC has the run (or had it: it ended).
 SUBMITTED_STATES = (
-    "pending",
-    "running",
-    "downloading",
-    "succeeded",
-    "failed",
-    "cancelled",
-    "rejected",
+    S.PENDING,
+    S.RUNNING,
+    S.DOWNLOADING,
+    S.SUCCEEDED,
+    S.FAILED,
+    S.CANCELLED,
+    S.REJECTED,
 )
 
 
@@ -49,22 +49,21 @@ def sql_hash(sql: str | None) -> str | None:
 async def enqueue(store: Store, user_id: str, spec: RunSpec) -> str:
     """Store the execution as `queued`; nothing reaches AMC until the engine admits it."""
     return await store.add_execution(
-        {
-            "user_id": user_id,
-            "instance_id": spec.instance.id,
-            "state": "queued",
-            "workflow_id": spec.workflow_id,
-            "adhoc": spec.sql is not None,
-            "sql": spec.sql,
-            "sql_hash": sql_hash(spec.sql),
-            "input_parameters": spec.input_parameters,
-            "parameter_values": spec.parameter_values,
-            "time_window_type": "EXPLICIT" if spec.start else spec.window_type,
-            "time_window_start": spec.start,
-            "time_window_end": spec.end,
-            "time_zone": spec.time_zone,
-            "options": spec.options,
-        }
+        NewExecution(
+            user_id=user_id,
+            instance_id=spec.instance.id,
+            adhoc=spec.sql is not None,
+            sql=spec.sql,
+            sql_hash=sql_hash(spec.sql),
+            workflow_id=spec.workflow_id,
+            input_parameters=spec.input_parameters,
+            parameter_values=spec.parameter_values,
+            time_window_type="EXPLICIT" if spec.start else spec.window_type,
+            time_window_start=spec.start,
+            time_window_end=spec.end,
+            time_zone=spec.time_zone,
+            options=spec.options,
+        )
     )
 
 
@@ -75,8 +74,13 @@ async def follow(
     until: Callable[[ExecutionRow], bool],
     on_change: Callable[[ExecutionRow], None] | None = None,
     tick: float = 0.2,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> ExecutionRow:
-    """Drive this execution (when no other process holds it) until `until(row)` holds."""
+    """Drive this execution (when no other process holds it) until `until(row)` holds.
+
+    Time comes from the engine's clock; between passes it waits until the run is due, at
+    least `tick` and at most five ticks (another process may move it meanwhile).
+    """
     last_state = None
     while True:
         await engine.run_once(only={execution_id})
@@ -88,8 +92,8 @@ async def follow(
             on_change(row)
         if until(row):
             return row
-        due_in = float(row.next_check_at) - time.time()
-        await asyncio.sleep(min(max(due_in, tick), 5 * tick))
+        due_in = row.next_check_at - engine.clock()
+        await sleep(min(max(due_in, tick), 5 * tick))
 
 
 def finished(row: ExecutionRow) -> bool:
@@ -97,7 +101,8 @@ def finished(row: ExecutionRow) -> bool:
 
 
 def submitted_or_waiting(row: ExecutionRow) -> bool:
-    """`--no-wait`: return once AMC has it, or once it waits locally behind a limit."""
+    """`--no-wait`: return once AMC has it, or once it waits locally behind a limit (the
+    engine put it back on the queue for later, so it is due after it was created)."""
     return row.state in SUBMITTED_STATES or (
-        row.state == "queued" and row.attempts == 0 and row.next_check_at > time.time()
+        row.state == S.QUEUED and row.attempts == 0 and row.next_check_at > row.created_at
     )

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 
 from amc_manager.client import AmcClient, InstanceRef
 from amc_manager.engine.exports import suggestions
 from amc_manager.engine.ingest import ingest_csv_parts
-from amc_manager.store.rows import ExecutionRow
+from amc_manager.store import ExecutionRow, StoredResult, StoreError
 
 
 def _flagged_rows(parquet: Path, column: str) -> int:
@@ -24,21 +23,24 @@ def _flagged_rows(parquet: Path, column: str) -> int:
 
 async def collect_results(
     client: AmcClient, instance: InstanceRef, row: ExecutionRow, results_dir: Path
-) -> dict[str, Any]:
-    """Download all parts (fresh URLs when expired), ingest them, return the row's new fields.
+) -> StoredResult:
+    """Download all parts (fresh URLs when expired), ingest them into one Parquet file.
 
     Safe to repeat after a crash: parts are re-downloaded into the same scratch folder and the
     Parquet file is replaced atomically.
     """
-    urls = await client.download_urls(instance, row.amc_execution_id)
+    amc_id = row.amc_execution_id
+    if amc_id is None:
+        raise StoreError(f"execution {row.id} is {row.state} without AMC's execution id")
+    urls = await client.download_urls(instance, amc_id)
     scratch = results_dir / ".parts" / row.id
     parts: list[Path] = []
     for index in range(len(urls.download_urls)):
         target = scratch / f"part-{index:02d}.csv"
-        await client.downloads.to_file(instance, row.amc_execution_id, index, target, urls=urls)
+        await client.downloads.to_file(instance, amc_id, index, target, urls=urls)
         parts.append(target)
     if not parts:  # dry runs and skipPublish runs have no files
-        return {"row_count": 0, "result_path": None, "amc_status": "SUCCEEDED", "error": None}
+        return StoredResult(row_count=0)
     destination = results_dir / f"{row.id}.parquet"
     ingested = await asyncio.to_thread(ingest_csv_parts, parts, destination)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -46,12 +48,10 @@ async def collect_results(
     flag = (row.options or {}).get("filtered_column")
     flagged = await asyncio.to_thread(_flagged_rows, destination, flag) if flag else 0
     advice = suggestions(ingested.row_count, names, flag, flagged)
-    return {
-        "row_count": ingested.row_count,
-        "result_path": str(destination),
-        "result_columns": [{"name": n, "type": k} for n, k in ingested.columns],
-        "result_checksum": ingested.checksum,
-        "amc_status": "SUCCEEDED",
-        "advice": "\n".join(advice) or None,
-        "error": None,
-    }
+    return StoredResult(
+        row_count=ingested.row_count,
+        path=str(destination),
+        columns=[{"name": n, "type": k} for n, k in ingested.columns],
+        checksum=ingested.checksum,
+        advice="\n".join(advice) or None,
+    )

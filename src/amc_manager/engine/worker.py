@@ -1,70 +1,174 @@
-"""`amc worker`: the engine loop until SIGINT/SIGTERM, plus background token refresh."""
+"""`amc worker`'s engine loops (submission and downloads, tracking, token refresh), supervised."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from amc_manager.engine.engine import Engine
-from amc_manager.engine.runtime import Runtime
-from amc_manager.store.rows import OPEN_STATES
-from amc_manager.store.store import user_email
+from amc_manager.errors import AmcManagerError
+from amc_manager.store import OPEN_STATES, TRACKED_STATES, ExecutionState
 
 logger = logging.getLogger("amc_manager.worker")
-TRACKING_STATES = ("pending", "running")
-WORK_STATES = tuple(s for s in OPEN_STATES if s not in TRACKING_STATES)
+# Submission and downloads in one loop; status tracking in its own, so a slow submission or
+# download never delays noticing that another execution finished.
+WORK_STATES: tuple[ExecutionState, ...] = tuple(s for s in OPEN_STATES if s not in TRACKED_STATES)
+Step = Callable[[], Awaitable[float]]
+
+
+class WorkerFailed(AmcManagerError):
+    """A loop of the worker failed too many times in a row; the worker stopped (exit 1)."""
 
 
 class Worker:
-    """Runs `engine.run_once` until stopped; idle waits are short so new work starts quickly."""
+    """Runs the engine's loops until `stop()`, then drains: no new claims, in-flight steps
+    finish or give up their leases within `shutdown_timeout`, and `run()` returns.
+
+    A loop that raises is logged with its traceback and run again after a back-off (doubling
+    from `backoff`, at most `max_backoff`); after `max_failures` failures in a row the worker
+    stops and `run()` raises `WorkerFailed`. The engine's intervals (`idle`, `refresh_every`,
+    the back-off) are divided by its time scale, like the engine's own.
+    """
 
     def __init__(
-        self, runtime: Runtime, engine: Engine, *, idle: float = 0.5, refresh_every: float = 60.0
+        self,
+        engine: Engine,
+        *,
+        flush: Callable[[], Awaitable[None]] | None = None,
+        refresh_tokens: Callable[[], Awaitable[None]] | None = None,
+        idle: float = 0.5,
+        refresh_every: float = 60.0,
+        shutdown_timeout: float = 30.0,
+        max_failures: int = 5,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.runtime = runtime
         self.engine = engine
-        self.idle = idle
-        self.refresh_every = refresh_every
+        self.flush = flush
+        self.refresh_tokens = refresh_tokens
+        self.idle = engine.config.scaled(idle)
+        self.refresh_every = engine.config.scaled(refresh_every)
+        self.shutdown_timeout = shutdown_timeout
+        self.max_failures = max_failures
+        self.backoff = engine.config.scaled(backoff)
+        self.max_backoff = engine.config.scaled(max_backoff)
+        self._sleep = sleep
         self.stop_event = asyncio.Event()
 
     def stop(self) -> None:
+        """Begin a graceful stop (safe to call from a signal handler, and more than once)."""
         self.stop_event.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self.stop_event.is_set()
+
     async def run(self) -> None:
-        """Status tracking runs in a loop of its own, so a slow submission or download never
-        delays noticing that another execution finished."""
-        side = [asyncio.create_task(self._refresh_tokens())]
-        side.append(asyncio.create_task(self._loop(TRACKING_STATES)))
-        try:
-            await self._loop(WORK_STATES)
+        """Until stopped (returns) or a loop keeps failing (raises `WorkerFailed`)."""
+        loops: dict[str, Step] = {
+            "submission": self._engine_step(WORK_STATES),
+            "tracking": self._engine_step(TRACKED_STATES),
+        }
+        if self.refresh_tokens is not None:
+            loops["token refresh"] = self._refresh_step(self.refresh_tokens)
+        tasks = [
+            asyncio.create_task(self._supervise(name, step), name=f"worker {name}")
+            for name, step in loops.items()
+        ]
+        stopped = asyncio.create_task(self.stop_event.wait())
+        try:  # a loop ends only by failing for good, or once stopped
+            await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in side:
-                task.cancel()
-            await asyncio.gather(*side, return_exceptions=True)
+            self.stop()
+            await self._drain(tasks)
+            stopped.cancel()
+        for task in tasks:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
 
-    async def _loop(self, states: tuple[str, ...]) -> None:
-        idle = self.idle / self.runtime.settings.time_scale  # an engine interval like the others
-        while not self.stop_event.is_set():
+    # --- the loops ------------------------------------------------------------------------
+
+    def _engine_step(self, states: Sequence[ExecutionState]) -> Step:
+        async def step() -> float:
             done = await self.engine.run_once(states=states)
-            await self.runtime.audit.flush()
-            if done == 0:
-                try:
-                    await asyncio.wait_for(self.stop_event.wait(), idle)
-                except TimeoutError:
-                    pass
+            if self.flush is not None:
+                await self.flush()
+            return 0.0 if done else self.idle
 
-    async def _refresh_tokens(self) -> None:
-        """Keep the tokens of users with open work fresh, so no call meets an expired one.
+        return step
 
-        The client's refresh is coalesced, so this never races an on-demand refresh.
-        """
-        while True:
-            await asyncio.sleep(self.refresh_every / self.runtime.settings.time_scale)
+    def _refresh_step(self, refresh: Callable[[], Awaitable[None]]) -> Step:
+        async def step() -> float:
+            await refresh()
+            return self.refresh_every
+
+        return step
+
+    async def _supervise(self, name: str, step: Step) -> None:
+        failures = 0
+        while not self.stopping:
             try:
-                rows = await self.runtime.store.list_executions(states=OPEN_STATES)
-                for user_id in {r.user_id for r in rows}:
-                    email = await user_email(self.runtime.store, user_id)
-                    client = await self.runtime.client(email)
-                    await client.tokens.current()
-            except Exception:  # refresh is best effort; calls refresh on demand anyway
-                logger.warning("background token refresh failed", exc_info=True)
+                pause = await step()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                if failures >= self.max_failures:
+                    logger.error("worker %s loop failed %d times in a row", name, failures)
+                    raise WorkerFailed(
+                        f"the worker's {name} loop failed {failures} times in a row, last "
+                        f"with {type(exc).__name__}: {exc}",
+                        hint="see the tracebacks logged above; mend the cause (often the "
+                        "database) and start `amc worker` again",
+                    ) from exc
+                pause = min(self.backoff * 2 ** (failures - 1), self.max_backoff)
+                logger.exception(
+                    "worker %s loop failed (%d in a row); restarting in %.1f s",
+                    name,
+                    failures,
+                    pause,
+                )
+            await self._pause(pause)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, cut short by `stop()`."""
+        if self.stopping or seconds <= 0:
+            return
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        stopper = asyncio.ensure_future(self.stop_event.wait())
+        _, pending = await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- stopping -------------------------------------------------------------------------
+
+    async def _drain(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Let in-flight steps end for `shutdown_timeout`, cancel what is left, then give up
+        every lease this process still holds, so another worker carries the runs on at once
+        (a step cut short mid-call is safe to repeat: that is the engine's design)."""
+        running = [t for t in tasks if not t.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=self.shutdown_timeout)
+            if late:
+                logger.warning(
+                    "%d worker loops still busy after %.0f s; cutting them short",
+                    len(late),
+                    self.shutdown_timeout,
+                )
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+        try:
+            released = await self.engine.release_all()
+            if released:
+                logger.info("released %d leases for other workers", released)
+        except Exception:  # their leases lapse instead
+            logger.exception("could not release this worker's leases")
+        if self.flush is not None:
+            try:
+                await self.flush()
+            except Exception:
+                logger.exception("could not write the last audit rows")

@@ -2,6 +2,38 @@
 
 from __future__ import annotations
 
-from amc_manager.store.store import Store, StoreError, database_url_for
+from amc_manager.store.errors import InvalidTransition, StoreError
+from amc_manager.store.rows import (
+    ACTIVE_STATES,
+    OPEN_STATES,
+    TERMINAL_STATES,
+    TRACKED_STATES,
+    TRANSITIONS,
+    ExecutionEvent,
+    ExecutionRow,
+    ExecutionState,
+    FailureKind,
+    InstanceRow,
+    NewExecution,
+    StoredResult,
+)
+from amc_manager.store.store import Store, database_url_for
 
-__all__ = ["Store", "StoreError", "database_url_for"]
+__all__ = [
+    "ACTIVE_STATES",
+    "OPEN_STATES",
+    "TERMINAL_STATES",
+    "TRACKED_STATES",
+    "TRANSITIONS",
+    "ExecutionEvent",
+    "ExecutionRow",
+    "ExecutionState",
+    "FailureKind",
+    "InstanceRow",
+    "InvalidTransition",
+    "NewExecution",
+    "Store",
+    "StoreError",
+    "StoredResult",
+    "database_url_for",
+]

@@ -1,4 +1,4 @@
-"""The tables: users, tokens, AMC accounts and instances, workflows, executions, audit log."""
+"""The tables: users, tokens, AMC accounts, instances, workflows, executions, events, audit."""
 
 from __future__ import annotations
 
@@ -120,8 +120,23 @@ workflow_executions = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("finished_at", Float),
+    # Why a `failed` run failed (rows.FailureKind); front ends decide by it, never by `error`.
+    Column("failure_kind", String(16)),
     Index("ix_executions_work", "state", "next_check_at"),
     Index("ix_executions_instance_state", "instance_id", "state"),
+)
+
+# Every change of an execution's state (or AMC's status), written with the change itself.
+execution_events = Table(
+    "execution_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("execution_id", String(36), ForeignKey("workflow_executions.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("amc_status", String(16)),
+    Column("at", Float, nullable=False),
+    Column("note", Text),
+    Index("ix_execution_events_timeline", "execution_id", "at"),
 )
 
 audit_log = Table(

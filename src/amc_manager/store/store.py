@@ -11,29 +11,35 @@ import asyncio
 import fcntl
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from amc_manager.errors import AmcManagerError
 from amc_manager.store import schema as t
-from amc_manager.store.rows import OPEN_STATES, ExecutionRow, InstanceRow
+from amc_manager.store.errors import InvalidTransition, StoreError
+from amc_manager.store.rows import (
+    ACTIVE_STATES,
+    OPEN_STATES,
+    ExecutionEvent,
+    ExecutionRow,
+    ExecutionState,
+    FailureKind,
+    InstanceRow,
+    NewExecution,
+    StoredResult,
+    allowed,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class StoreError(AmcManagerError):
-    """The database failed or refused an operation."""
-
-    remedy = "Check AMC_DATABASE_URL and that the database is reachable."
+__all__ = ["InvalidTransition", "Store", "StoreError", "database_url_for"]
 
 
 def database_url_for(url: str | None, home: Path) -> str:
@@ -70,8 +76,9 @@ async def _translated() -> AsyncIterator[None]:
 class Store:
     """Async access to users, tokens, instances, workflows, executions and the audit log."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
         self.url = url
+        self.clock = clock  # created_at, updated_at, finished_at and event times
         self._engine: AsyncEngine | None = None
 
     @property
@@ -155,7 +162,7 @@ class Store:
                 return str(found[0])
             user_id = str(uuid.uuid4())
             await conn.execute(
-                t.users.insert().values(id=user_id, email=email, created_at=time.time())
+                t.users.insert().values(id=user_id, email=email, created_at=self.clock())
             )
             return user_id
 
@@ -176,7 +183,7 @@ class Store:
         """Upsert the user's ciphertext token fields (refresh_token, access_token, ...)."""
         user_id = await self.ensure_user(email)
         async with self.begin() as conn:
-            values = {**fields, "updated_at": time.time()}
+            values = {**fields, "updated_at": self.clock()}
             updated = await conn.execute(
                 t.oauth_tokens.update().where(t.oauth_tokens.c.user_id == user_id).values(**values)
             )
@@ -287,7 +294,7 @@ class Store:
         sql_hash: str,
         input_parameters: list[dict[str, Any]],
     ) -> None:
-        now = time.time()
+        now = self.clock()
         async with self.begin() as conn:
             c = t.workflows.c
             where = sa.and_(c.instance_id == instance_pk, c.workflow_id == workflow_id)
@@ -332,21 +339,28 @@ class Store:
             return bool(done.rowcount)
 
     # --- executions ----------------------------------------------------------------------
+    # Every change of state goes through `_transition`: the state machine (rows.TRANSITIONS)
+    # is checked, the row written only while `owner` holds its lease, and the change recorded
+    # in `execution_events` in the same transaction.
 
-    async def add_execution(self, values: dict[str, Any]) -> str:
-        now = time.time()
+    async def add_execution(self, new: NewExecution) -> str:
+        """Queue a run: the row and its `queued` event, in one transaction."""
+        now = self.clock()
+        execution_id = str(uuid.uuid4())
         row = {
-            "id": str(uuid.uuid4()),
+            **asdict(new),
+            "id": execution_id,
+            "state": ExecutionState.QUEUED.value,
             "created_at": now,
             "updated_at": now,
             "next_check_at": now,
             "attempts": 0,
             "nonce": uuid.uuid4().hex,
-            **values,
         }
         async with self.begin() as conn:
             await conn.execute(t.workflow_executions.insert().values(**row))
-        return str(row["id"])
+            await _record_event(conn, execution_id, ExecutionState.QUEUED, None, now, None)
+        return execution_id
 
     async def get_execution(self, execution_id: str) -> ExecutionRow | None:
         c = t.workflow_executions.c
@@ -370,10 +384,31 @@ class Store:
         if instance_pk is not None:
             query = query.where(c.instance_id == instance_pk)
         if states is not None:
-            query = query.where(c.state.in_(list(states)))
+            query = query.where(c.state.in_([str(s) for s in states]))
         async with self.begin() as conn:
             rows = (await conn.execute(query)).all()
         return [ExecutionRow.from_row(r) for r in rows]
+
+    async def execution_ids(self, *, user_id: str | None = None, prefix: str = "") -> list[str]:
+        """Ids of executions (of `user_id` when given) that start with `prefix`, sorted."""
+        c = t.workflow_executions.c
+        query = sa.select(c.id).order_by(c.id)
+        if user_id is not None:
+            query = query.where(c.user_id == user_id)
+        if prefix:
+            query = query.where(c.id.startswith(prefix, autoescape=True))
+        async with self.begin() as conn:
+            return [str(r[0]) for r in (await conn.execute(query)).all()]
+
+    async def execution_events(self, execution_id: str) -> list[ExecutionEvent]:
+        """The execution's timeline, oldest first: every state (and AMC status) it reached."""
+        e = t.execution_events.c
+        query = (
+            sa.select(t.execution_events).where(e.execution_id == execution_id).order_by(e.at, e.id)
+        )
+        async with self.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [ExecutionEvent.from_row(r) for r in rows]
 
     async def claim(
         self,
@@ -387,7 +422,7 @@ class Store:
         """Lease up to `limit` due executions nobody holds (or whose holder died)."""
         c = t.workflow_executions.c
         due = sa.and_(
-            c.state.in_(list(states)),
+            c.state.in_([str(s) for s in states]),
             c.next_check_at <= now,
             sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
         )
@@ -414,39 +449,294 @@ class Store:
             ).all()
         return [ExecutionRow.from_row(r) for r in rows]
 
-    async def update_execution(self, execution_id: str, owner: str | None, **values: Any) -> bool:
-        """Write fields if `owner` still holds the lease (None: no lease check)."""
-        c = t.workflow_executions.c
-        where = [c.id == execution_id]
-        if owner is not None:
-            where.append(c.lease_owner == owner)
-        async with self.begin() as conn:
-            done = await conn.execute(
-                t.workflow_executions.update()
-                .where(*where)
-                .values(updated_at=time.time(), **values)
-            )
-            return bool(done.rowcount)
+    async def release(
+        self,
+        execution_id: str,
+        owner: str,
+        *,
+        next_check_at: float | None = None,
+        note: str | None = None,
+    ) -> bool:
+        """Drop `owner`'s lease, so any process may take the run (at `next_check_at` when
+        given); `note` (why it waits) replaces the error text. False: `owner` held no lease."""
+        return (
+            await self.release_many([execution_id], owner, next_check_at=next_check_at, note=note)
+            == 1
+        )
 
-    async def update_held(self, execution_ids: Sequence[str], owner: str, **values: Any) -> int:
-        """Write the same fields to each of these executions that `owner` still holds, at once."""
+    async def release_many(
+        self,
+        execution_ids: Sequence[str],
+        owner: str,
+        *,
+        next_check_at: float | None = None,
+        note: str | None = None,
+    ) -> int:
+        """`release` for many runs in one statement (e.g. unchanged runs put back on the next
+        point of the polling grid); returns how many `owner` still held."""
         if not execution_ids:
             return 0
         c = t.workflow_executions.c
+        values: dict[str, Any] = {
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "updated_at": self.clock(),
+        }
+        if next_check_at is not None:
+            values["next_check_at"] = next_check_at
+        if note is not None:
+            values["error"] = note
         async with self.begin() as conn:
             done = await conn.execute(
                 t.workflow_executions.update()
                 .where(c.id.in_(list(execution_ids)), c.lease_owner == owner)
-                .values(updated_at=time.time(), **values)
+                .values(**values)
             )
             return int(done.rowcount)
+
+    async def release_owned(self, owner: str) -> int:
+        """Drop every lease `owner` still holds (a stopping worker hands its runs over)."""
+        c = t.workflow_executions.c
+        async with self.begin() as conn:
+            done = await conn.execute(
+                t.workflow_executions.update()
+                .where(c.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None, updated_at=self.clock())
+            )
+            return int(done.rowcount)
+
+    async def record_attempt(self, execution_id: str, owner: str) -> bool:
+        """Count a submission attempt before it is made (a later one then resumes, not repeats)."""
+        c = t.workflow_executions.c
+        async with self.begin() as conn:
+            done = await conn.execute(
+                t.workflow_executions.update()
+                .where(c.id == execution_id, c.lease_owner == owner)
+                .values(attempts=c.attempts + 1, updated_at=self.clock())
+            )
+            return bool(done.rowcount)
+
+    async def start_submission(
+        self,
+        execution_id: str,
+        owner: str,
+        *,
+        instance_pk: str,
+        account_pk: str,
+        max_instance: int,
+        max_account: int,
+        daily_quota: int,
+        day_start: float,
+        now: float,
+    ) -> bool:
+        """Move a queued execution to `submitting` if every budget allows it, atomically.
+
+        Oldest first: an execution passes only if no older one is queued on its instance. On
+        PostgreSQL the instance and account rows are locked first, so concurrent workers take
+        turns; SQLite runs the whole conditional UPDATE under its single writer lock.
+        """
+        e = t.workflow_executions
+        c = e.c
+        other = e.alias("other")
+        active = other.c.state.in_([s.value for s in ACTIVE_STATES])
+        on_instance = sa.select(sa.func.count()).where(other.c.instance_id == instance_pk, active)
+        same_account = sa.select(t.amc_instances.c.id).where(
+            t.amc_instances.c.account_id == account_pk
+        )
+        on_account = sa.select(sa.func.count()).where(other.c.instance_id.in_(same_account), active)
+        older_queued = sa.select(sa.func.count()).where(
+            other.c.instance_id == instance_pk,
+            other.c.state == ExecutionState.QUEUED.value,
+            other.c.created_at
+            < sa.select(c.created_at).where(c.id == execution_id).scalar_subquery(),
+        )
+        conditions = [
+            c.id == execution_id,
+            c.state == ExecutionState.QUEUED.value,
+            c.lease_owner == owner,
+            on_instance.scalar_subquery() < max_instance,
+            on_account.scalar_subquery() < max_account,
+            older_queued.scalar_subquery() == 0,
+        ]
+        if daily_quota:
+            today = sa.select(sa.func.count()).where(
+                other.c.instance_id == instance_pk,
+                other.c.adhoc.is_(True),
+                other.c.submit_started_at >= day_start,
+            )
+            conditions.append(sa.or_(c.adhoc.is_(False), today.scalar_subquery() < daily_quota))
+        async with self.begin() as conn:
+            if self.dialect == "postgresql":
+                await conn.execute(
+                    sa.select(t.amc_accounts.c.id)
+                    .where(t.amc_accounts.c.id == account_pk)
+                    .with_for_update()
+                )
+            at = self.clock()
+            done = await conn.execute(
+                e.update()
+                .where(*conditions)
+                .values(state=ExecutionState.SUBMITTING.value, submit_started_at=now, updated_at=at)
+            )
+            if not done.rowcount:
+                return False
+            await _record_event(conn, execution_id, ExecutionState.SUBMITTING, None, at, None)
+            return True
+
+    async def requeue(
+        self, execution_id: str, owner: str, *, next_check_at: float, note: str
+    ) -> bool:
+        """submitting -> queued: AMC said "not now" (its quota); tried again at `next_check_at`."""
+        return await self._transition(
+            execution_id,
+            owner,
+            ExecutionState.QUEUED,
+            {
+                "submit_started_at": None,
+                "next_check_at": next_check_at,
+                "lease_owner": None,
+                "lease_expires_at": None,
+                "error": note,
+            },
+            note=note,
+        )
+
+    async def record_status(
+        self,
+        execution_id: str,
+        owner: str,
+        state: ExecutionState,
+        *,
+        amc_status: str,
+        next_check_at: float,
+        amc_execution_id: str | None = None,
+        submitted_at: float | None = None,
+        error: str | None = None,
+        advice: str | None = None,
+        failure_kind: FailureKind | None = None,
+    ) -> bool:
+        """What AMC said about the run (at submission or when tracked); releases the lease.
+
+        A final state also records when it ended, why (`error`, `failure_kind`) and `advice`.
+        """
+        values: dict[str, Any] = {
+            "amc_status": amc_status,
+            "next_check_at": next_check_at,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+        if amc_execution_id is not None:
+            values["amc_execution_id"] = amc_execution_id
+        if submitted_at is not None:
+            values["submitted_at"] = submitted_at
+        if state.terminal:
+            values.update(
+                error=error,
+                advice=advice,
+                failure_kind=None if failure_kind is None else failure_kind.value,
+            )
+        return await self._transition(
+            execution_id, owner, state, values, note=error if state.terminal else None
+        )
+
+    async def finish(
+        self,
+        execution_id: str,
+        owner: str,
+        state: ExecutionState,
+        *,
+        error: str | None = None,
+        failure_kind: FailureKind | None = None,
+        amc_status: str | None = None,
+        result: StoredResult | None = None,
+    ) -> bool:
+        """End the run in a final `state` (with its result when it succeeded)."""
+        if not state.terminal:
+            raise InvalidTransition(execution_id, "an open state", f"{state} through finish")
+        values: dict[str, Any] = {
+            "error": error,
+            "failure_kind": None if failure_kind is None else failure_kind.value,
+            "lease_owner": None,
+            "lease_expires_at": None,
+        }
+        if amc_status is not None:
+            values["amc_status"] = amc_status
+        if result is not None:
+            values.update(
+                row_count=result.row_count,
+                result_path=result.path,
+                result_columns=result.columns,
+                result_checksum=result.checksum,
+                advice=result.advice,
+            )
+        return await self._transition(execution_id, owner, state, values, note=error)
+
+    async def cancel(self, execution_id: str, *, amc_status: str | None) -> bool:
+        """The user's cancel, from any process: wins over any lease, which it drops so no step
+        writes after it. False: no such execution."""
+        return await self._transition(
+            execution_id,
+            None,
+            ExecutionState.CANCELLED,
+            {
+                "amc_status": amc_status,
+                "lease_owner": None,
+                "lease_expires_at": None,
+            },
+            note="cancelled by the user",
+        )
+
+    async def _transition(
+        self,
+        execution_id: str,
+        owner: str | None,
+        target: ExecutionState,
+        values: dict[str, Any],
+        *,
+        note: str | None,
+    ) -> bool:
+        """Move to `target` if the state machine allows it and `owner` (None: anyone) holds the
+        lease; a final state records when it ended; the event is written in the same transaction.
+
+        The state read first is written back as a condition of the UPDATE: SQLite begins its
+        transaction only at the first write, so a change in between makes the UPDATE miss and
+        the whole step is looked at again (PostgreSQL locks the row instead).
+        """
+        c = t.workflow_executions.c
+        while True:
+            async with self.begin() as conn:
+                query = sa.select(c.state, c.amc_status, c.lease_owner).where(c.id == execution_id)
+                if self.dialect == "postgresql":
+                    query = query.with_for_update()
+                found = (await conn.execute(query)).first()
+                if found is None or (owner is not None and found.lease_owner != owner):
+                    return False
+                current = ExecutionState(found.state)
+                if not allowed(current, target):
+                    raise InvalidTransition(execution_id, current, target)
+                now = self.clock()
+                if target.terminal:
+                    values = {**values, "finished_at": now}
+                where = [c.id == execution_id, c.state == current.value]
+                where.append(c.lease_owner == owner if owner is not None else sa.true())
+                done = await conn.execute(
+                    t.workflow_executions.update()
+                    .where(*where)
+                    .values(state=target.value, updated_at=now, **values)
+                )
+                if not done.rowcount:
+                    continue  # changed between the read and the write: decide again
+                amc_status = values.get("amc_status", found.amc_status)
+                if (current, found.amc_status) != (target, amc_status):
+                    await _record_event(conn, execution_id, target, amc_status, now, note)
+                return True
 
     async def open_counts(
         self, *, instance_pk: str, account_pk: str, day_start: float
     ) -> tuple[int, int, int]:
         """Active executions on the instance and the account, and today's ad-hoc submissions."""
         e, i = t.workflow_executions.c, t.amc_instances.c
-        active = e.state.in_(["submitting", "pending", "running"])
+        active = e.state.in_([s.value for s in ACTIVE_STATES])
         async with self.begin() as conn:
             on_instance = (
                 await conn.execute(
@@ -494,144 +784,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+async def _record_event(
+    conn: AsyncConnection,
+    execution_id: str,
+    state: ExecutionState,
+    amc_status: str | None,
+    at: float,
+    note: str | None,
+) -> None:
+    await conn.execute(
+        t.execution_events.insert().values(
+            execution_id=execution_id, state=state.value, amc_status=amc_status, at=at, note=note
+        )
+    )
+
+
 def _run_alembic(connection: sa.Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
-
-
-# --- shared budgets: executions per instance/account and the request rate -------------------
-
-
-async def start_submission(
-    store: Store,
-    execution_id: str,
-    owner: str,
-    *,
-    instance_pk: str,
-    account_pk: str,
-    max_instance: int,
-    max_account: int,
-    daily_quota: int,
-    day_start: float,
-    now: float,
-) -> bool:
-    """Move a queued execution to `submitting` if every budget allows it, atomically.
-
-    Oldest first: an execution passes only if no older one is queued on its instance. On
-    PostgreSQL the instance and account rows are locked first, so concurrent workers take turns;
-    SQLite runs the whole conditional UPDATE under its single writer lock.
-    """
-    e = t.workflow_executions
-    c = e.c
-    other = e.alias("other")
-    active = other.c.state.in_(["submitting", "pending", "running"])
-    on_instance = sa.select(sa.func.count()).where(other.c.instance_id == instance_pk, active)
-    same_account = sa.select(t.amc_instances.c.id).where(t.amc_instances.c.account_id == account_pk)
-    on_account = sa.select(sa.func.count()).where(other.c.instance_id.in_(same_account), active)
-    older_queued = sa.select(sa.func.count()).where(
-        other.c.instance_id == instance_pk,
-        other.c.state == "queued",
-        other.c.created_at < sa.select(c.created_at).where(c.id == execution_id).scalar_subquery(),
-    )
-    conditions = [
-        c.id == execution_id,
-        c.state == "queued",
-        c.lease_owner == owner,
-        on_instance.scalar_subquery() < max_instance,
-        on_account.scalar_subquery() < max_account,
-        older_queued.scalar_subquery() == 0,
-    ]
-    if daily_quota:
-        today = sa.select(sa.func.count()).where(
-            other.c.instance_id == instance_pk,
-            other.c.adhoc.is_(True),
-            other.c.submit_started_at >= day_start,
-        )
-        conditions.append(sa.or_(c.adhoc.is_(False), today.scalar_subquery() < daily_quota))
-    async with store.begin() as conn:
-        if store.dialect == "postgresql":
-            await conn.execute(
-                sa.select(t.amc_accounts.c.id)
-                .where(t.amc_accounts.c.id == account_pk)
-                .with_for_update()
-            )
-        done = await conn.execute(
-            e.update()
-            .where(*conditions)
-            .values(state="submitting", submit_started_at=now, updated_at=now)
-        )
-        return bool(done.rowcount)
-
-
-async def reserve_request(
-    store: Store, key: str, now: float, max_rate: float, recovery: float, step: float
-) -> float:
-    """Reserve the next request slot for `key`; returns how long the caller must wait.
-
-    Compare-and-set: the UPDATE applies only if the row is still what was read, else the
-    reservation starts over. SQLite's driver begins a transaction only at the first write, so
-    there the SELECT alone would let two callers take the same slot (PostgreSQL also locks the
-    row with FOR UPDATE).
-    """
-    b = t.request_budget
-    while True:
-        async with store.begin() as conn:
-            query = sa.select(b).where(b.c.key == key)
-            if store.dialect == "postgresql":
-                query = query.with_for_update()
-            row = (await conn.execute(query)).first()
-            if row is None:
-                insert = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(b)
-                created = await conn.execute(
-                    insert.values(
-                        key=key,
-                        next_free=now + 1 / max_rate,
-                        paused_until=0.0,
-                        rate=max_rate,
-                        last_penalty=0.0,
-                    ).on_conflict_do_nothing(index_elements=["key"])
-                )
-                if created.rowcount:
-                    return 0.0
-                continue  # another caller created it first
-            m = row._mapping
-            rate, last = float(m["rate"]), float(m["last_penalty"])
-            if rate < max_rate and now - last >= recovery:
-                steps = int((now - last) // recovery)
-                rate, last = min(max_rate, rate + steps * step), now
-            start = max(now, float(m["next_free"]), float(m["paused_until"]))
-            done = await conn.execute(
-                b.update()
-                .where(
-                    b.c.key == key,
-                    b.c.next_free == m["next_free"],
-                    b.c.paused_until == m["paused_until"],
-                    b.c.rate == m["rate"],
-                    b.c.last_penalty == m["last_penalty"],
-                )
-                .values(next_free=start + 1 / rate, rate=rate, last_penalty=last)
-            )
-            if done.rowcount:
-                return start - now
-
-
-async def penalize_requests(
-    store: Store, key: str, now: float, retry_after: float | None, min_rate: float
-) -> None:
-    b = t.request_budget
-    async with store.begin() as conn:
-        row = (await conn.execute(sa.select(b).where(b.c.key == key))).first()
-        if row is None:
-            return
-        m = row._mapping
-        values: dict[str, Any] = {"last_penalty": now}
-        if now >= float(m["paused_until"]):
-            values["rate"] = max(min_rate, float(m["rate"]) / 2)
-        if retry_after:
-            values["paused_until"] = max(float(m["paused_until"]), now + retry_after)
-        await conn.execute(b.update().where(b.c.key == key).values(**values))
 
 
 async def user_email(store: Store, user_id: str) -> str:
