@@ -22,17 +22,32 @@ def home(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def amc(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMC_")}
-    env.update(
+def amc(
+    home: Path,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    python: list[str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`amc ARGS` in a subprocess on this test's AMC_HOME (`env` adds variables; `python`
+    runs the console script under that interpreter command, e.g. with `-X importtime`)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AMC_")}
+    environ.update(
         AMC_HOME=str(home / "home"),
         AMC_SANDBOX_CONFIG=str(home / "sandbox.json"),
         AMC_POLL_INTERVAL="0.2",
         NO_COLOR="1",
         COLUMNS="200",
     )
+    environ.update(env or {})
     return subprocess.run(
-        [AMC, *args], capture_output=True, text=True, env=env, cwd=home, input=stdin, timeout=180
+        [*(python or []), AMC, *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=home,
+        input=stdin,
+        timeout=180,
     )
 
 
@@ -187,7 +202,7 @@ def test_sql_refused_by_amc_at_submission_exits_2(home: Path) -> None:
 
 def test_db_upgrade_and_validate_registered(home: Path) -> None:
     upgraded = amc(home, "db", "upgrade")
-    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    assert upgraded.returncode == 0 and "0002" in upgraded.stdout
     checked = amc(home, "validate", str(EXAMPLE))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

@@ -1,4 +1,4 @@
-"""`amc demo`: the main job end to end on the embedded sandbox, through the engine."""
+"""`amc demo`: the main job end to end on the embedded sandbox, through the application layer."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
 from amc_manager.config import DEFAULT_USER, Settings
-from amc_manager.engine.accounts import bootstrap_embedded
-from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
-from amc_manager.engine.runtime import Runtime
 from amc_manager.errors import UsageError
-from amc_manager.store.rows import ExecutionRow
+from amc_manager.service import runs
+from amc_manager.service.access import bootstrap_embedded, list_instances
+from amc_manager.service.checks import WindowInput
+from amc_manager.service.executions import ExecutionView, preview
+from amc_manager.service.runtime import Runtime
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 DEMO_QUERIES = (
@@ -35,50 +35,53 @@ def demo_window(now: datetime) -> tuple[str, str]:
     return start.strftime("%Y-%m-%dT%H:%M:%S"), end.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _status_table(names: list[str], rows: dict[str, ExecutionRow]) -> Table:
+def _status_table(names: list[str], views: list[ExecutionView]) -> Table:
     view = Table(title="amc demo", title_justify="left")
     for column in ("query", "state", "AMC status", "rows"):
         view.add_column(column)
-    for name, row in zip(names, rows.values(), strict=False):
+    for name, item in zip(names, views, strict=False):
+        row = item.row
         view.add_row(name, row.state, row.amc_status or "", str(row.row_count or ""))
     return view
 
 
-def _print_result(console: Console, name: str, row: ExecutionRow) -> None:
+def _print_result(console: Console, name: str, item: ExecutionView) -> None:
+    row = item.row
     if row.state != "succeeded" or row.result_path is None:
         console.print(f"[bold]{name}[/bold]: {row.state} {row.error or ''}")
         return
-    parquet = pq.ParquetFile(row.result_path)
+    columns, rows = preview(row, PREVIEW_ROWS)
     view = Table(title=f"{name}: {row.row_count} rows", title_justify="left")
-    for column in parquet.schema_arrow.names:
+    for column in columns:
         view.add_column(column)
-    batch = next(parquet.iter_batches(batch_size=PREVIEW_ROWS), None)
-    for record in [] if batch is None else batch.to_pylist():
-        view.add_row(*("" if v is None else str(v) for v in record.values()))
+    for record in rows:
+        view.add_row(*("" if v is None else str(v) for v in record))
     console.print(view)
     if (row.row_count or 0) > PREVIEW_ROWS:
-        console.print(f"... {row.row_count - PREVIEW_ROWS} more rows")
+        console.print(f"... {(row.row_count or 0) - PREVIEW_ROWS} more rows")
     console.print(f"result file: {row.result_path}\n", soft_wrap=True, highlight=False)
 
 
 async def _run(settings: Settings, console: Console) -> int:
     async with Runtime(settings) as runtime:
-        await bootstrap_embedded(runtime, DEFAULT_USER)
-        user_id = await runtime.store.ensure_user(DEFAULT_USER)
-        instances = await runtime.store.list_instances(user_id)
+        await bootstrap_embedded(runtime)
+        instances = await list_instances(runtime, DEFAULT_USER)
         if not instances:
             raise UsageError("the embedded sandbox registered no instance")
         start, end = demo_window(datetime.now(UTC).replace(tzinfo=None))
         console.print(f"instance {instances[0].instance_id}, window {start} .. {end} (UTC)")
         ids = []
         for name in DEMO_QUERIES:
-            sql = (EXAMPLES_DIR / name).read_text(encoding="utf-8")
-            spec = RunSpec(instance=instances[0], sql=sql, start=start, end=end)
-            ids.append(await enqueue(runtime.store, user_id, spec))
-        engine = runtime.engine()
-        latest: dict[str, ExecutionRow] = {}
+            request = runs.RunRequest(
+                instance=instances[0].instance_id,
+                window=WindowInput(start=start, end=end),
+                sql=(EXAMPLES_DIR / name).read_text(encoding="utf-8"),
+                source=name,
+            )
+            ids.append((await runs.submit(runtime, DEFAULT_USER, request)).execution_id)
+        latest: dict[str, ExecutionView] = {}
         jobs = [
-            follow(engine, i, until=finished, on_change=lambda r: latest.__setitem__(r.id, r))
+            runs.follow_run(runtime, i, on_change=lambda v: latest.__setitem__(v.id, v))
             for i in ids
         ]
         names = [n.removesuffix(".sql") for n in DEMO_QUERIES]
@@ -87,14 +90,14 @@ async def _run(settings: Settings, console: Console) -> int:
                 task = asyncio.gather(*jobs)
                 while not task.done():
                     if len(latest) == len(ids):
-                        live.update(_status_table(names, {i: latest[i] for i in ids}))
+                        live.update(_status_table(names, [latest[i] for i in ids]))
                     await asyncio.sleep(0.25)
-                rows = await task
+                views = await task
         else:
-            rows = await asyncio.gather(*jobs)
-    for name, row in zip(DEMO_QUERIES, rows, strict=True):
-        _print_result(console, name, row)
-    return 0 if all(r.state == "succeeded" for r in rows) else 1
+            views = await asyncio.gather(*jobs)
+    for name, item in zip(DEMO_QUERIES, views, strict=True):
+        _print_result(console, name, item)
+    return 0 if all(v.row.state == "succeeded" for v in views) else 1
 
 
 def run_demo(settings: Settings) -> int:

@@ -151,5 +151,6 @@ def test_a_missing_file_is_a_one_line_error_with_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == (
-        f"error: {tmp_path / 'missing.sql'}: no such file (give the path of an .sql file)\n"
+        f"error: cannot read SQL file {tmp_path / 'missing.sql'}: no such file "
+        "(give the path of an .sql file)\n"
     )

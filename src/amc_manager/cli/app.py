@@ -1,4 +1,7 @@
-"""The `amc` Typer application: entry point, global options and error-to-exit-code mapping."""
+"""The `amc` Typer application: entry point, global options and error-to-exit-code mapping.
+
+Commands import the application layer inside their bodies, so `amc --help` loads typer alone.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,9 @@ from typing import Annotated
 
 import typer
 
-from amc_manager.cli import run_cmd, setup_cmd
-from amc_manager.cli.common import err
+from amc_manager.cli import runs, setup
+from amc_manager.cli.common import private_files, say
 from amc_manager.cli.validate import validate
-from amc_manager.errors import AmcManagerError
-from amc_manager.sandbox.config import SandboxConfigError, load_config
 
 app = typer.Typer(
     name="amc",
@@ -21,12 +22,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
-sandbox_app = typer.Typer(help="The built-in AMC sandbox.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The built-in AMC sandbox.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(sandbox_app, name="sandbox")
 app.command("validate")(validate)
-run_cmd.register(app)
-setup_cmd.register(app)
+runs.register(app)
+setup.register(app)
 
 _state = {"debug": False}
 
@@ -40,23 +44,41 @@ def _main(
 
 @sandbox_app.command("serve")
 def sandbox_serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
-    client_id: Annotated[str | None, typer.Option(help="LwA client id to accept.")] = None,
-    client_secret: Annotated[str | None, typer.Option(help="LwA client secret to accept.")] = None,
-    refresh_token: Annotated[str | None, typer.Option(help="Refresh token to accept.")] = None,
-    state_dir: Annotated[
-        Path | None, typer.Option(help="Keep executions and results here across restarts.")
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[
+        int, typer.Option(metavar="PORT", help="Port to listen on (0 picks a free one).")
+    ] = 8765,
+    client_id: Annotated[
+        str | None, typer.Option(metavar="ID", help="LwA client id to accept.")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Data seed (default fixed).")] = None,
+    client_secret: Annotated[
+        str | None, typer.Option(metavar="SECRET", help="LwA client secret to accept.")
+    ] = None,
+    refresh_token: Annotated[
+        str | None, typer.Option(metavar="TOKEN", help="Refresh token to accept.")
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Keep executions and results here across restarts."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Data seed (default fixed).")] = (
+        None
+    ),
     duration: Annotated[
-        str | None, typer.Option(help="Execution time in seconds, or MIN-MAX drawn per run.")
+        str | None,
+        typer.Option(
+            metavar="SECONDS|MIN-MAX", help="Execution time in seconds, or a range drawn per run."
+        ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="JSON file with the other knobs (README).")
+        Path | None,
+        typer.Option("--config", metavar="FILE.json", help="JSON file with the other knobs."),
     ] = None,
 ) -> None:
     """Serve the AMC API, Login with Amazon and result downloads on a real socket."""
+    from amc_manager.sandbox.config import load_config
     from amc_manager.sandbox.server import serve
 
     loaded = load_config(
@@ -83,17 +105,18 @@ def demo() -> None:
 def _fail(message: str, code: int) -> None:
     if _state["debug"]:
         traceback.print_exc()
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    say("error: " + " ".join(message.split()))  # one line, whatever the message holds
     sys.exit(code)
 
 
 def main() -> None:
     """Console-script entry point: our errors become one line and contracts.md's exit code."""
+    from amc_manager.errors import AmcManagerError
+
+    private_files()
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except SandboxConfigError as exc:
-        _fail(str(exc), 2)
     except AmcManagerError as exc:
         _fail(str(exc), exc.exit_code)

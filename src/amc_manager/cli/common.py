@@ -1,29 +1,41 @@
-"""Helpers shared by the `amc` commands: settings, the runtime, the user, output."""
+"""What every `amc` command shares: settings, the runtime, async running, output to a terminal.
+
+Only the standard library and typer are imported here at start-up: `amc --help` and commands
+that call no AMC must not pay for the store, the sandbox, DuckDB or pyarrow (contracts.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from rich.console import Console
-from rich.table import Table
+import typer
 
-from amc_manager.config import DEFAULT_USER, Settings, load_settings
-from amc_manager.engine.accounts import bootstrap_embedded
-from amc_manager.engine.runtime import Runtime
-from amc_manager.store.rows import ExecutionRow, InstanceRow
+if TYPE_CHECKING:
+    from amc_manager.config import Settings
+    from amc_manager.service.runtime import Runtime
 
 T = TypeVar("T")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+AsOption = Annotated[
+    str | None, typer.Option("--as", metavar="EMAIL", help="Act as this user (AMC_USER).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
+InstanceOption = Annotated[
+    str | None, typer.Option(metavar="ID", help="AMC instance id or internal id.")
+]
+GAP = "  "
 
 
 def settings_for(as_user: str | None) -> Settings:
+    from amc_manager.config import load_settings
+
     overrides: dict[str, Any] = {}
     if as_user:
         overrides["AMC_USER"] = as_user
@@ -31,56 +43,99 @@ def settings_for(as_user: str | None) -> Settings:
 
 
 @asynccontextmanager
-async def runtime_for(settings: Settings, *, bootstrap: bool = True) -> AsyncIterator[Runtime]:
+async def runtime_for(settings: Settings, *, calls_amc: bool = True) -> AsyncIterator[Runtime]:
+    """The process's runtime; commands that call AMC register the embedded sandbox first."""
+    from amc_manager.service.access import bootstrap_embedded
+    from amc_manager.service.runtime import Runtime
+
     async with Runtime(settings) as runtime:
-        if bootstrap:  # only the local default user is registered with the embedded sandbox
-            await bootstrap_embedded(runtime, DEFAULT_USER)
+        if calls_amc:
+            await bootstrap_embedded(runtime)
         yield runtime
 
 
 def run_async(body: Callable[[], Awaitable[T]]) -> T:
-    return asyncio.run(body())  # type: ignore[arg-type]
+    async def main() -> T:
+        return await body()
+
+    return asyncio.run(main())
 
 
-def iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def say(message: str) -> None:
+    """A line for the person at the terminal (stderr), never mixed with the data on stdout."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
-def execution_json(row: ExecutionRow, instance: InstanceRow | None = None) -> dict[str, Any]:
-    """The `--json` object of contracts.md."""
-    return {
-        "id": row.id,
-        "amc_execution_id": row.amc_execution_id,
-        "instance_id": instance.instance_id if instance else row.instance_id,
-        "state": row.state,
-        "amc_status": row.amc_status,
-        "workflow_id": row.workflow_id,
-        "time_window_type": row.time_window_type,
-        "time_window_start": row.time_window_start,
-        "time_window_end": row.time_window_end,
-        "time_zone": row.time_zone,
-        "parameters": row.parameter_values,
-        "sql_hash": row.sql_hash,
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
-        "finished_at": iso(row.finished_at),
-        "row_count": row.row_count,
-        "result_path": row.result_path,
-        "error": row.error if row.state in ("failed", "cancelled", "rejected") else None,
-        "advice": row.advice,
-    }
+def progress(message: str) -> None:
+    """Progress goes to stderr, only when stderr is a terminal (contracts.md)."""
+    if sys.stderr.isatty():
+        say(message)
+
+
+def emit(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
-    view = Table(title=title, title_justify="left")
-    for column in columns:
-        view.add_column(column)
-    for row in rows:
-        view.add_row(*("" if v is None else str(v) for v in row))
-    out.print(view)
+def width() -> int:
+    """The terminal's width (COLUMNS when set), 80 when unknown."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, keep: int = 1) -> None:
+    """Rows under a header, never wider than the terminal: values are never cut; when they
+    do not fit, the rightmost columns beyond the first `keep` are left out (`--json` has all).
+    Numbers are right-aligned."""
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    shown = list(range(len(columns)))
+    while len(shown) > keep and _line_width(columns, cells, shown) > width():
+        shown.pop()
+    widths = {i: max([len(columns[i])] + [len(r[i]) for r in cells]) for i in shown}
+    numeric = {i for i in shown if cells and all(_is_number(r[i]) for r in cells)}
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            values[i].rjust(widths[i]) if i in numeric else values[i].ljust(widths[i])
+            for i in shown
+        ]
+        return GAP.join(parts).rstrip()
+
+    emit(line(list(columns)))
+    for row in cells:
+        emit(line(row))
+
+
+def _line_width(columns: Sequence[str], cells: list[list[str]], shown: list[int]) -> int:
+    widths = [max([len(columns[i])] + [len(r[i]) for r in cells]) for i in shown]
+    return sum(widths) + len(GAP) * (len(widths) - 1)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return text == ""
+    return True
+
+
+_USER_UMASK = {"value": 0o022}
+
+
+def private_files() -> None:
+    """Everything this process creates (AMC_HOME, the store, results, the sandbox's state) is
+    readable by its owner only; the user's own umask is kept for files written where the user
+    asks (`--output`)."""
+    _USER_UMASK["value"] = os.umask(0o077)
+
+
+def user_mode(path: Path) -> None:
+    """Give a file written at the user's request the mode the user's umask asks for."""
+    try:
+        path.chmod(0o666 & ~_USER_UMASK["value"])
+    except OSError:  # not ours to change (an existing file of someone else's): leave it
+        pass

@@ -39,6 +39,7 @@ from amc_manager.client import (
     ReauthenticationRequired,
     ValidationError,
 )
+from amc_manager.engine.jobs import amc_request
 from amc_manager.engine.results import collect_results
 from amc_manager.store import (
     OPEN_STATES,
@@ -469,24 +470,15 @@ def _amc_id(row: ExecutionRow) -> str:
 
 
 def _request(row: ExecutionRow) -> ExecutionRequest:
-    options = dict(row.options or {})
-    return ExecutionRequest(
+    """The stored run as AMC's request (the one step, `jobs.amc_request`)."""
+    return amc_request(
         sql=row.sql if row.adhoc else None,
-        workflow_id=None if row.adhoc else row.workflow_id,
+        workflow_id=row.workflow_id,
         start=row.time_window_start,
         end=row.time_window_end,
-        window_type=None if row.time_window_start else row.time_window_type,
+        window_type=row.time_window_type,
         time_zone=row.time_zone,
-        parameter_values=dict(row.parameter_values or {}),
-        input_parameters=list(row.input_parameters or []),
-        timeout_seconds=options.get("timeout_seconds"),
-        ignore_data_gaps=bool(options.get("ignore_data_gaps")),
-        require_synthetic_data=bool(options.get("require_synthetic_data")),
-        disable_aggregation_controls=bool(options.get("disable_aggregation_controls")),
-        dry_run=bool(options.get("dry_run")),
-        privacy=(
-            {"filteredMetricsDiscriminatorColumn": options["filtered_column"]}
-            if options.get("filtered_column") and row.adhoc
-            else {}
-        ),
+        parameter_values=row.parameter_values,
+        input_parameters=row.input_parameters,
+        options=row.options,
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from amc_manager.client import ExecutionRequest
 from amc_manager.store import ExecutionRow, ExecutionState, InstanceRow, NewExecution, Store
 
 if TYPE_CHECKING:
@@ -40,6 +41,57 @@ class RunSpec:
     parameter_values: dict[str, Any] = field(default_factory=dict)
     input_parameters: list[dict[str, Any]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+
+
+    def request(self) -> ExecutionRequest:
+        """This run as AMC's create-execution request."""
+        return amc_request(
+            sql=self.sql,
+            workflow_id=self.workflow_id,
+            start=self.start,
+            end=self.end,
+            window_type=self.window_type,
+            time_zone=self.time_zone,
+            parameter_values=self.parameter_values,
+            input_parameters=self.input_parameters,
+            options=self.options,
+        )
+
+
+def amc_request(
+    *,
+    sql: str | None,
+    workflow_id: str | None,
+    start: str | None,
+    end: str | None,
+    window_type: str | None,
+    time_zone: str,
+    parameter_values: Mapping[str, Any],
+    input_parameters: Sequence[Mapping[str, Any]],
+    options: Mapping[str, Any],
+) -> ExecutionRequest:
+    """The one step from prepared SQL (or a saved workflow), a window and the run's options
+    to AMC's request: queued runs (`Engine`) and AMC's dry run both go through it."""
+    return ExecutionRequest(
+        sql=sql,
+        workflow_id=None if sql is not None else workflow_id,
+        start=start,
+        end=end,
+        window_type=None if start else window_type,
+        time_zone=time_zone,
+        parameter_values=dict(parameter_values),
+        input_parameters=[dict(p) for p in input_parameters],
+        timeout_seconds=options.get("timeout_seconds"),
+        ignore_data_gaps=bool(options.get("ignore_data_gaps")),
+        require_synthetic_data=bool(options.get("require_synthetic_data")),
+        disable_aggregation_controls=bool(options.get("disable_aggregation_controls")),
+        dry_run=bool(options.get("dry_run")),
+        privacy=(
+            {"filteredMetricsDiscriminatorColumn": options["filtered_column"]}
+            if options.get("filtered_column") and sql is not None
+            else {}
+        ),
+    )
 
 
 def sql_hash(sql: str | None) -> str | None:

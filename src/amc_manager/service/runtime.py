@@ -1,12 +1,18 @@
-"""Everything a command needs, built from Settings: store, AMC access, clients, the engine."""
+"""The composition root: the store, AMC access and the engine of one process, built from Settings.
+
+AMC access (the embedded sandbox, or an HTTP pool for the real API) opens on first use, so
+commands that never call AMC load neither the sandbox nor DuckDB nor pyarrow (contracts.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -18,17 +24,19 @@ from amc_manager.client import (
     Secret,
     TokenCipher,
 )
-from amc_manager.client.identity import Region
 from amc_manager.config import Settings
 from amc_manager.engine.budget import StoreBudget
-from amc_manager.engine.engine import Engine, EngineConfig
 from amc_manager.engine.tokens import DatabaseTokenStore
 from amc_manager.errors import ConfigurationError
-from amc_manager.sandbox.config import SandboxConfig, load_config
-from amc_manager.sandbox.embedded import EMBEDDED_BASE_URL, EmbeddedSandbox
 from amc_manager.store import Store, database_url_for
 
+if TYPE_CHECKING:
+    from amc_manager.engine.engine import Engine, EngineConfig
+    from amc_manager.sandbox.config import SandboxConfig
+    from amc_manager.sandbox.embedded import EmbeddedSandbox
+
 DEFAULT_DAILY_QUOTA = 30  # AMC's API reference: 30 ad-hoc executions per instance per day
+PRIVATE_DIR = 0o700
 
 
 class StoreAuditSink:
@@ -81,12 +89,19 @@ class StoreAuditSink:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+def private_home(home: Path) -> Path:
+    """AMC_HOME exists and is readable by its owner only (advertisers' results live there)."""
+    home.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    if home.stat().st_mode & 0o077:
+        home.chmod(PRIVATE_DIR)
+    return home
+
+
 def local_fernet_key(home: Path) -> Secret:
     """Sandbox mode only: a key generated once and kept in AMC_HOME (0600), never replaced."""
-    path = home / "fernet.key"
+    path = private_home(home) / "fernet.key"
     if path.exists():
         return Secret(path.read_text(encoding="utf-8").strip())
-    home.mkdir(parents=True, exist_ok=True)
     key = TokenCipher.generate_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -95,35 +110,26 @@ def local_fernet_key(home: Path) -> Secret:
 
 
 class Runtime:
-    """Opens the store and AMC access (embedded sandbox or the real API) for one process."""
+    """Opens the store now and AMC access (embedded sandbox or the real API) when first needed."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.clock = clock
+        if not settings.database_url:
+            private_home(settings.amc_home)
         self.store = Store(database_url_for(settings.database_url, settings.amc_home))
-        self.embedded: EmbeddedSandbox | None = None
-        self.sandbox_config: SandboxConfig | None = None
-        self.http: httpx.AsyncClient | None = None
         self.audit = StoreAuditSink(self.store)
+        self.embedded: EmbeddedSandbox | None = None
+        self._sandbox_config: SandboxConfig | None = None
+        self._http: httpx.AsyncClient | None = None
         self._clients: dict[str, AmcClient] = {}
         self._cipher: TokenCipher | None = None
         self._budget: StoreBudget | None = None
+        self._engine: Engine | None = None
 
     async def __aenter__(self) -> Runtime:
         await self.store.open()
-        configured = self.settings.fernet_key
-        if configured is not None:
-            key = Secret(configured.get_secret_value())
-        elif self.settings.use_real_api:
-            raise ConfigurationError("FERNET_KEY is required when AMC_USE_REAL_API=true")
-        else:
-            key = local_fernet_key(self.settings.amc_home)
-        self._cipher = TokenCipher(key)
-        if self.settings.use_real_api:
-            self.http = httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10))
-        else:
-            self.sandbox_config = load_config(self.settings.sandbox_config)
-            self.embedded = EmbeddedSandbox(self.sandbox_config, self.settings.sandbox_state_dir)
-            self.http = self.embedded.client
+        self._cipher = TokenCipher(self._fernet_key())
         scale = self.settings.time_scale
         self._budget = StoreBudget(
             self.store, self.settings.request_rate * scale, recovery_seconds=5.0 / scale
@@ -142,34 +148,74 @@ class Runtime:
         await self.audit.flush()
         if self.embedded is not None:
             await self.embedded.aclose()
-        elif self.http is not None:
-            await self.http.aclose()
+        elif self._http is not None:
+            await self._http.aclose()
         await self.store.aclose()
+
+    def _fernet_key(self) -> Secret:
+        configured = self.settings.fernet_key
+        if configured is not None:
+            return Secret(configured.get_secret_value())
+        if self.settings.use_real_api:
+            raise ConfigurationError("FERNET_KEY is required when AMC_USE_REAL_API=true")
+        return local_fernet_key(self.settings.amc_home)
+
+    @property
+    def sandbox_mode(self) -> bool:
+        return not self.settings.use_real_api
 
     @property
     def cipher(self) -> TokenCipher:
         assert self._cipher is not None, "runtime not open"
         return self._cipher
 
+    @property
+    def sandbox_config(self) -> SandboxConfig | None:
+        """The embedded sandbox's knobs (sandbox mode only), read once."""
+        if self._sandbox_config is None and self.sandbox_mode:
+            from amc_manager.sandbox.config import load_config
+
+            self._sandbox_config = load_config(self.settings.sandbox_config)
+        return self._sandbox_config
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The process's one HTTP pool to AMC; in sandbox mode the embedded sandbox's client."""
+        if self._http is None:
+            if self.sandbox_mode:
+                from amc_manager.sandbox.embedded import EmbeddedSandbox
+
+                config = self.sandbox_config
+                assert config is not None
+                self.embedded = EmbeddedSandbox(config, self.settings.sandbox_state_dir)
+                self._http = self.embedded.client
+            else:
+                self._http = httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10))
+        return self._http
+
     def credentials(self) -> LwaCredentials:
-        if self.sandbox_config is not None and not self.settings.use_real_api:
-            return LwaCredentials(
-                self.sandbox_config.client_id, Secret(self.sandbox_config.client_secret)
-            )
+        config = self.sandbox_config
+        if config is not None:
+            return LwaCredentials(config.client_id, Secret(config.client_secret))
         assert self.settings.client_id and self.settings.client_secret
         return LwaCredentials(
             self.settings.client_id, Secret(self.settings.client_secret.get_secret_value())
         )
 
-    def endpoints(self) -> dict[str, Any]:
-        if self.embedded is not None:
+    def endpoints(self) -> dict[str, str | None]:
+        """The API and token hosts: the embedded sandbox's, or the settings' overrides."""
+        if self.sandbox_mode:
+            from amc_manager.sandbox.embedded import EMBEDDED_BASE_URL
+
             return {
                 "api_base_url": EMBEDDED_BASE_URL,
                 "lwa_token_url": f"{EMBEDDED_BASE_URL}/auth/o2/token",
+                "lwa_auth_url": f"{EMBEDDED_BASE_URL}/ap/oa",
             }
         return {
             "api_base_url": self.settings.api_base_url,
             "lwa_token_url": self.settings.lwa_token_url,
+            "lwa_auth_url": self.settings.lwa_auth_url,
         }
 
     def token_store(self) -> DatabaseTokenStore:
@@ -178,30 +224,30 @@ class Runtime:
     async def client(self, email: str) -> AmcClient:
         """One client per user, sharing the process's HTTP pool and the store's budget."""
         if email not in self._clients:
-            assert self.http is not None and self._budget is not None
+            assert self._budget is not None, "runtime not open"
             scale = self.settings.time_scale
+            hosts = self.endpoints()
             self._clients[email] = AmcClient(
                 http=self.http,
                 credentials=self.credentials(),
                 token_store=self.token_store(),
                 user=email,
-                region=Region.NA,
                 budget=self._budget,
                 audit=self.audit,
                 retry=RetryPolicy(base_delay=0.5 / scale, max_delay=20.0 / scale),
-                **self.endpoints(),
+                api_base_url=hosts["api_base_url"],
+                lwa_token_url=hosts["lwa_token_url"],
             )
         return self._clients[email]
 
     def engine_config(self) -> EngineConfig:
+        from amc_manager.engine.engine import EngineConfig
+
         s = self.settings
         quota = s.daily_adhoc_quota
         if quota is None:
-            quota = (
-                DEFAULT_DAILY_QUOTA
-                if s.use_real_api
-                else (self.sandbox_config.daily_adhoc_quota if self.sandbox_config else 0)
-            )
+            config = self.sandbox_config
+            quota = DEFAULT_DAILY_QUOTA if config is None else config.daily_adhoc_quota
         return EngineConfig(
             max_active_per_instance=s.max_active_per_instance,
             max_active_per_account=s.max_active_per_account,
@@ -212,4 +258,23 @@ class Runtime:
         )
 
     def engine(self) -> Engine:
-        return Engine(self.store, self.client, self.settings.results_dir, self.engine_config())
+        """This process's one engine (one lease owner: detaching releases what it holds)."""
+        if self._engine is None:
+            from amc_manager.engine.engine import Engine
+
+            self._engine = Engine(
+                self.store,
+                self.client,
+                self.settings.results_dir,
+                self.engine_config(),
+                clock=self.clock,
+            )
+        return self._engine
+
+
+async def store_revision(settings: Settings) -> str | None:
+    """Open (and so migrate) the store; its schema revision."""
+    if not settings.database_url:
+        private_home(settings.amc_home)
+    async with Store(database_url_for(settings.database_url, settings.amc_home)) as store:
+        return await store.schema_revision()

@@ -1,0 +1,13 @@
+"""The application layer: every use case of amc-manager, shared by the CLI, the REST API and
+the web pages, over one composition root (`Runtime`).
+
+Front ends import the modules they need (`service.runs`, `service.executions`, ...) inside
+their commands, so a command that calls no AMC loads neither the sandbox nor DuckDB nor pyarrow.
+The types front ends need are re-exported here and by `service.executions`.
+"""
+
+from __future__ import annotations
+
+from amc_manager.store.rows import ExecutionState, FailureKind
+
+__all__ = ["ExecutionState", "FailureKind"]

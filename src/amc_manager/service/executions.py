@@ -1,0 +1,263 @@
+"""Executions as users see them: views, lookup by id prefix, the timeline, result files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from amc_manager.client import ExecutionFailed
+from amc_manager.errors import UsageError
+from amc_manager.service.access import resolve_instance
+from amc_manager.service.runtime import Runtime
+from amc_manager.store.rows import ExecutionEvent, ExecutionRow, ExecutionState, InstanceRow
+
+MIN_PREFIX = 6
+FORMATS = ("csv", "parquet", "json", "jsonl")
+
+
+def iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One state change: the state reached (AMC's status beside it), when, and why."""
+
+    state: ExecutionState
+    amc_status: str | None
+    at: float
+    note: str | None
+
+    @classmethod
+    def of(cls, event: ExecutionEvent) -> TimelineEntry:
+        return cls(event.state, event.amc_status, event.at, event.note)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state.value,
+            "amc_status": self.amc_status,
+            "at": iso(self.at),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    """An execution as every front end shows it (contracts.md, the `--json` object)."""
+
+    row: ExecutionRow
+    instance_id: str
+    timeline: tuple[TimelineEntry, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @property
+    def state(self) -> ExecutionState:
+        return self.row.state
+
+    def to_json(self) -> dict[str, Any]:
+        row = self.row
+        item: dict[str, Any] = {
+            "id": row.id,
+            "amc_execution_id": row.amc_execution_id,
+            "instance_id": self.instance_id,
+            "state": row.state.value,
+            "amc_status": row.amc_status,
+            "workflow_id": row.workflow_id,
+            "time_window_type": row.time_window_type,
+            "time_window_start": row.time_window_start,
+            "time_window_end": row.time_window_end,
+            "time_zone": row.time_zone,
+            "parameters": row.parameter_values,
+            "sql_hash": row.sql_hash,
+            "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at),
+            "finished_at": iso(row.finished_at),
+            "row_count": row.row_count,
+            "result_path": row.result_path,
+            "error": row.error if row.state.terminal and row.state != "succeeded" else None,
+            "failure_kind": row.failure_kind.value if row.failure_kind else None,
+            "advice": row.advice,
+        }
+        if self.timeline:
+            item["timeline"] = [entry.to_json() for entry in self.timeline]
+        return item
+
+
+async def view_of(
+    runtime: Runtime,
+    row: ExecutionRow,
+    *,
+    instances: dict[str, InstanceRow] | None = None,
+    timeline: bool = False,
+) -> ExecutionView:
+    instance = (instances or {}).get(row.instance_id) or await runtime.store.instance_by_pk(
+        row.instance_id
+    )
+    events: tuple[TimelineEntry, ...] = ()
+    if timeline:
+        events = tuple(TimelineEntry.of(e) for e in await runtime.store.execution_events(row.id))
+    return ExecutionView(row, instance.instance_id, events)
+
+
+async def list_executions(
+    runtime: Runtime,
+    email: str,
+    *,
+    instance: str | None = None,
+    state: str | None = None,
+) -> list[ExecutionView]:
+    """The user's executions, newest first, optionally of one instance or in one state."""
+    states = [_state(state)] if state else None
+    user_id = await runtime.store.ensure_user(email)
+    target = await resolve_instance(runtime, email, instance) if instance else None
+    rows = await runtime.store.list_executions(
+        user_id=user_id, instance_pk=target.id if target else None, states=states
+    )
+    instances = {i.id: i for i in await runtime.store.list_instances(user_id)}
+    return [await view_of(runtime, r, instances=instances) for r in rows]
+
+
+def _state(name: str) -> ExecutionState:
+    try:
+        return ExecutionState(name.lower())
+    except ValueError:
+        raise UsageError(
+            f"unknown state {name!r}",
+            hint="use one of " + ", ".join(s.value for s in ExecutionState),
+        ) from None
+
+
+async def visible_ids(runtime: Runtime, email: str) -> list[str]:
+    """Every execution id the user may see (what prefixes must be unique among)."""
+    user_id = await runtime.store.ensure_user(email)
+    return await runtime.store.execution_ids(user_id=user_id)
+
+
+async def find_execution(runtime: Runtime, email: str, ref: str) -> ExecutionRow:
+    """A full id, or a unique prefix of at least 6 characters, among the user's executions."""
+    user_id = await runtime.store.ensure_user(email)
+    row = await runtime.store.get_execution(ref)
+    if row is not None and row.user_id == user_id:
+        return row
+    if len(ref) < MIN_PREFIX:
+        raise UsageError(
+            f"unknown execution {ref}",
+            hint=f"give the full id or a prefix of at least {MIN_PREFIX} characters",
+        )
+    matches = await runtime.store.execution_ids(user_id=user_id, prefix=ref.lower())
+    if not matches:
+        raise UsageError(f"unknown execution {ref}", hint="see `amc executions list`")
+    if len(matches) > 1:
+        shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
+        raise UsageError(
+            f"execution prefix {ref} is ambiguous: it matches {shown}",
+            hint="give more characters of the id",
+        )
+    found = await runtime.store.get_execution(matches[0])
+    assert found is not None
+    return found
+
+
+async def show_execution(runtime: Runtime, email: str, ref: str) -> ExecutionView:
+    """One execution with its timeline."""
+    return await view_of(runtime, await find_execution(runtime, email, ref), timeline=True)
+
+
+def shortest_prefixes(
+    ids: Sequence[str], among: Sequence[str], minimum: int = MIN_PREFIX
+) -> dict[str, str]:
+    """For each of `ids`, its shortest prefix of at least `minimum` characters that no other
+    id in `among` shares (git's and docker's short ids). Sorted, only neighbours can clash."""
+    ordered = sorted(set(among) | set(ids))
+    short: dict[str, str] = {}
+    for index, value in enumerate(ordered):
+        need = minimum
+        if index > 0:
+            need = max(need, _common_prefix(value, ordered[index - 1]) + 1)
+        if index + 1 < len(ordered):
+            need = max(need, _common_prefix(value, ordered[index + 1]) + 1)
+        short[value] = value[:need]
+    return {i: short[i] for i in ids}
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def output_format(output: Path | None, fmt: str | None) -> str:
+    """`--format`, else the output's extension, else CSV."""
+    chosen = (fmt or (output.suffix.lstrip(".") if output else "") or "csv").lower()
+    if chosen not in FORMATS:
+        raise UsageError(f"unknown format {chosen!r}", hint=f"use one of {', '.join(FORMATS)}")
+    return chosen
+
+
+def prove_writable(output: Path) -> None:
+    """Create and remove a file beside `output`, so a run never ends unable to deliver."""
+    if output.is_dir():
+        raise UsageError(f"cannot write --output {output}: it is a folder", hint="name a file")
+    probe = output.parent / f".{output.name}.amc-probe"
+    try:
+        probe.touch(exist_ok=True)
+        probe.unlink()
+        if output.exists():
+            with output.open("ab"):
+                pass
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write --output {output}: {exc.strerror or 'not writable'}",
+            hint="choose a path in an existing, writable folder",
+        ) from None
+
+
+def result_file(row: ExecutionRow) -> Path:
+    """The Parquet file of a succeeded execution; ExecutionFailed (exit 1) otherwise."""
+    if row.state != ExecutionState.SUCCEEDED:
+        raise ExecutionFailed(
+            f"execution {row.id} is {row.state}; results exist only after it succeeded",
+            hint=f"amc executions wait {row.id}",
+        )
+    if row.result_path is None:
+        raise ExecutionFailed(
+            f"execution {row.id} produced no result file",
+            hint="a dry run or skipPublish run has no rows",
+        )
+    return Path(row.result_path)
+
+
+def export_rows(row: ExecutionRow, fmt: str, target: Path | BinaryIO) -> int:
+    """Write the result rows as csv, json, jsonl or parquet; a failure is one clear error."""
+    from amc_manager.engine.exports import export  # pyarrow: only when rows are written
+
+    source = result_file(row)
+    try:
+        return export(source, fmt, target)  # type: ignore[arg-type]
+    except OSError as exc:
+        where = target if isinstance(target, Path) else "the output"
+        raise ExecutionFailed(
+            f"could not write the rows of {row.id} to {where}: {exc.strerror or exc}",
+            hint=f"the result is kept; write it elsewhere with `amc results {row.id} --output`",
+        ) from None
+
+
+def preview(row: ExecutionRow, limit: int) -> tuple[list[str], list[list[Any]]]:
+    """Column names and the first `limit` rows of the result file."""
+    import pyarrow.parquet as pq  # only when rows are shown
+
+    source = pq.ParquetFile(result_file(row))
+    batch = next(source.iter_batches(batch_size=limit), None)
+    rows = [] if batch is None else [list(r.values()) for r in batch.to_pylist()]
+    return list(source.schema_arrow.names), rows
