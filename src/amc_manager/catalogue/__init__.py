@@ -11,8 +11,10 @@ amc_manager. Facts only; each table notes its source and the date it was read.
 from __future__ import annotations
 
 from amc_manager.catalogue.model import (
+    Cadence,
     Catalogue,
     Column,
+    ColumnRole,
     DataType,
     Provenance,
     Table,
@@ -38,8 +40,10 @@ __all__ = [
     "DATA_LAG",
     "RETENTION_MONTHS",
     "TRAFFIC_TIME_LOOKAHEAD",
+    "Cadence",
     "Catalogue",
     "Column",
+    "ColumnRole",
     "DataType",
     "Provenance",
     "Table",

@@ -64,14 +64,32 @@ class DataType(StrEnum):
     TIMESTAMP = "TIMESTAMP"
 
 
+class ColumnRole(StrEnum):
+    """AMC's "Metric/dimension" column of its data source pages."""
+
+    METRIC = "METRIC"
+    DIMENSION = "DIMENSION"
+
+
+class Cadence(StrEnum):
+    """How a table's rows come about (and so how a time window selects them)."""
+
+    EVENTS = "events"  # one row per event; the window selects rows by `window_column`
+    SNAPSHOT = "snapshot"  # the current state, refreshed on a schedule (`Table.refresh`)
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of an AMC table; names are lower case, as AMC lists them."""
+    """One column of an AMC table; names are lower case, as AMC lists them.
+
+    `array` marks AMC's `Array[TYPE]` columns (`data_type` is the element type)."""
 
     name: str
     data_type: DataType
     threshold: ThresholdClass
     description: str = ""
+    role: ColumnRole = ColumnRole.DIMENSION
+    array: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,11 @@ class Table:
     lookback: timedelta = timedelta(0)
     lookahead: timedelta = timedelta(0)
     retention_months: int = 13
+    # The AMC Paid Features subscription an instance needs to see the table; None when free.
+    paid_feature: str | None = None
+    cadence: Cadence = Cadence.EVENTS
+    # How often AMC refreshes the table, as its page says ("daily", "weekly", ...).
+    refresh: str = "daily"
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
