@@ -42,7 +42,6 @@ class RunSpec:
     input_parameters: list[dict[str, Any]] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
 
-
     def request(self) -> ExecutionRequest:
         """This run as AMC's create-execution request."""
         return amc_request(

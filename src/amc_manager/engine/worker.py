@@ -154,7 +154,7 @@ class Worker:
             _, late = await asyncio.wait(running, timeout=self.shutdown_timeout)
             if late:
                 logger.warning(
-                    "%d worker loops still busy after %.0f s; cutting them short",
+                    "%d worker loops still busy after %g s; cutting them short",
                     len(late),
                     self.shutdown_timeout,
                 )
