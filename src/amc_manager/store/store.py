@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -39,6 +37,12 @@ from amc_manager.store.rows import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def head_revision() -> str:
+    """The newest migration's revision: files are named `NNNN_what.py` with `revision = "NNNN"`
+    in a straight line, so the head is the highest number (a test checks it against Alembic)."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 __all__ = ["InvalidTransition", "Store", "StoreError", "database_url_for"]
 
 
@@ -126,7 +130,10 @@ class Store:
     # --- migrations ----------------------------------------------------------------------
 
     async def upgrade(self) -> None:
-        """Apply Alembic migrations up to head; concurrent starters take turns."""
+        """Apply Alembic migrations up to head; concurrent starters take turns. A store already
+        at head is left alone without loading Alembic (every command opens the store)."""
+        if await self._at_head():
+            return
         async with _translated():
             if self.url.startswith("sqlite"):
                 await asyncio.to_thread(self._locked_sqlite_upgrade)
@@ -134,6 +141,15 @@ class Store:
                 async with self.engine.begin() as conn:
                     await conn.execute(sa.text("SELECT pg_advisory_xact_lock(7418880021)"))
                     await conn.run_sync(_run_alembic)
+
+    async def _at_head(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                found = await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+                row = found.first()
+        except SQLAlchemyError:  # a new database: no version table yet
+            return False
+        return row is not None and str(row[0]) == head_revision()
 
     def _locked_sqlite_upgrade(self) -> None:
         path = Path(self.url.split(":///", 1)[1])
@@ -800,6 +816,9 @@ async def _record_event(
 
 
 def _run_alembic(connection: sa.Connection) -> None:
+    from alembic import command  # only when a migration is due: Alembic is slow to import
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
