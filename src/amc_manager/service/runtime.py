@@ -115,8 +115,7 @@ class Runtime:
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.clock = clock
-        if not settings.database_url:
-            private_home(settings.amc_home)
+        private_home(settings.amc_home)  # results, caches and local keys live there
         self.store = Store(database_url_for(settings.database_url, settings.amc_home))
         self.audit = StoreAuditSink(self.store)
         self.embedded: EmbeddedSandbox | None = None
@@ -274,7 +273,6 @@ class Runtime:
 
 async def store_revision(settings: Settings) -> str | None:
     """Open (and so migrate) the store; its schema revision."""
-    if not settings.database_url:
-        private_home(settings.amc_home)
+    private_home(settings.amc_home)
     async with Store(database_url_for(settings.database_url, settings.amc_home)) as store:
         return await store.schema_revision()
