@@ -8,6 +8,7 @@ The types front ends need are re-exported here and by `service.executions`.
 
 from __future__ import annotations
 
+from amc_manager.service.executions import ExecutionView, TimelineEntry
 from amc_manager.store.rows import ExecutionState, FailureKind
 
-__all__ = ["ExecutionState", "FailureKind"]
+__all__ = ["ExecutionState", "ExecutionView", "FailureKind", "TimelineEntry"]
