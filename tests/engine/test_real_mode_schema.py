@@ -28,16 +28,16 @@ SELECT purchase_date_utc AS day, SUM(purchase_units) AS units, COUNT(1) AS purch
 FROM amazon_retail_purchases
 GROUP BY 1
 """
-UNLISTED_SQL = """-- dsp_views: an AMC table this instance does not list.
+UNLISTED_SQL = """-- dsp_views_by_hour: a table this instance does not list (nor any catalogue).
 SELECT campaign, SUM(impressions) AS views
-  FROM dsp_views
+  FROM dsp_views_by_hour
 GROUP BY 1
 """
 
 
 def test_listed_table_runs_and_unlisted_table_is_amcs_to_refuse(tmp_path: Path) -> None:
     assert CATALOGUE.table("amazon_retail_purchases") is None
-    assert CATALOGUE.table("dsp_views") is None
+    assert CATALOGUE.table("dsp_views_by_hour") is None
     first, last = day_window(3)
     listed = tmp_path / "listed.sql"
     listed.write_text(LISTED_SQL, encoding="utf-8")
@@ -67,10 +67,10 @@ def test_listed_table_runs_and_unlisted_table_is_amcs_to_refuse(tmp_path: Path) 
     assert len(rows) - 1 == 3 and all(int(r[2]) == ROWS_PER_DAY for r in rows[1:]), rows
 
     warning = (
-        f"{unlisted}:3:8: warning: table 'dsp_views' is not in the instance's dataSources: "
+        f"{unlisted}:3:8: warning: table 'dsp_views_by_hour' is not in the instance's dataSources: "
         "AMC decides at submission"
     )
     assert warning in refused.stderr, refused.stderr
     # AMC's own refusal (the sandbox's Calcite-style compile error) names the table
-    assert "Object 'dsp_views' not found" in refused.stderr, refused.stderr
+    assert "Object 'dsp_views_by_hour' not found" in refused.stderr, refused.stderr
     assert stats["executions_created"] == 1, stats  # the refused one was never created

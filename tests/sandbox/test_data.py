@@ -177,7 +177,7 @@ def test_schema_matches_catalogue(data: SyntheticData, name: str) -> None:
 
 def test_unknown_table_is_rejected(data: SyntheticData) -> None:
     with pytest.raises(ValueError, match="unknown table"):
-        read(data, "dsp_views", DAY)
+        read(data, "dsp_views_by_hour", DAY)  # no such AMC table
     assert read(data, "DSP_Clicks", DAY).num_rows > 0  # AMC names are case-insensitive
 
 
