@@ -8,7 +8,7 @@ the conversion tables.
 
 from __future__ import annotations
 
-from amc_manager.catalogue import conversions, traffic
+from amc_manager.catalogue import audiences, conversions, traffic
 from amc_manager.catalogue.common import (
     ATTRIBUTION_WINDOW,
     DATA_LAG,
@@ -17,7 +17,7 @@ from amc_manager.catalogue.common import (
 )
 from amc_manager.catalogue.model import Catalogue
 
-CATALOGUE = Catalogue((*traffic.TABLES, *conversions.TABLES))
+CATALOGUE = Catalogue((*traffic.TABLES, *conversions.TABLES, *audiences.TABLES))
 
 __all__ = [
     "ATTRIBUTION_WINDOW",
