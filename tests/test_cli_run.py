@@ -202,7 +202,7 @@ def test_sql_refused_by_amc_at_submission_exits_2(home: Path) -> None:
 
 def test_db_upgrade_and_validate_registered(home: Path) -> None:
     upgraded = amc(home, "db", "upgrade")
-    assert upgraded.returncode == 0 and "0002" in upgraded.stdout
+    assert upgraded.returncode == 0 and "0003" in upgraded.stdout
     checked = amc(home, "validate", str(EXAMPLE))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from amc_manager.errors import ConfigurationError
@@ -34,6 +41,9 @@ class Settings(BaseSettings):
     client_id: str | None = Field(None, validation_alias="AMAZON_CLIENT_ID")
     client_secret: SecretStr | None = Field(None, validation_alias="AMAZON_CLIENT_SECRET")
     fernet_key: SecretStr | None = Field(None, validation_alias="FERNET_KEY")
+    # Signs web sessions, CSRF tokens and webhooks; required by `amc serve`/`amc worker` in real
+    # mode (service/keys.py), generated once into AMC_HOME in sandbox mode.
+    secret_key: SecretStr | None = Field(None, validation_alias="AMC_SECRET_KEY")
     user: str = Field(DEFAULT_USER, validation_alias=AliasChoices("AMC_USER"))
     time_scale: float = Field(1.0, gt=0, validation_alias="AMC_TIME_SCALE")
     sandbox_config: Path | None = Field(None, validation_alias="AMC_SANDBOX_CONFIG")
@@ -44,6 +54,19 @@ class Settings(BaseSettings):
     poll_interval: float = Field(6.0, gt=0, validation_alias="AMC_POLL_INTERVAL")
     lease_seconds: float = Field(60.0, gt=0, validation_alias="AMC_LEASE_SECONDS")
     shutdown_timeout: float = Field(30.0, gt=0, validation_alias="AMC_SHUTDOWN_TIMEOUT")
+    # `amc serve`: /metrics without an admin token; browsers' origins allowed by CORS (none).
+    metrics_public: bool = Field(False, validation_alias="AMC_METRICS_PUBLIC")
+    cors_origins: str = Field("", validation_alias="AMC_CORS_ORIGINS")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "AMC_SECRET_KEY must be at least 32 characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _real_mode_needs_credentials(self) -> Settings:

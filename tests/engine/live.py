@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def real_env(home: Path, url: str, **extra: object) -> dict[str, str]:
         AMAZON_CLIENT_ID=DEFAULT_CLIENT_ID,
         AMAZON_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
         FERNET_KEY=TokenCipher.generate_key(),
+        AMC_SECRET_KEY=secrets.token_urlsafe(48),
     )
     env.update({k: str(v) for k, v in extra.items()})
     return env

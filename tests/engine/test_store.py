@@ -60,9 +60,9 @@ async def _admit(
 
 
 async def test_migrations_reach_head(store: Store) -> None:
-    assert await store.schema_revision() == "0002"
+    assert await store.schema_revision() == "0003"
     await store.upgrade()  # idempotent
-    assert await store.schema_revision() == "0002"
+    assert await store.schema_revision() == "0003"
 
 
 async def test_tokens_are_ciphertext_only(store: Store) -> None:

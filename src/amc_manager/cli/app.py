@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from amc_manager.cli import runs, setup
+from amc_manager.cli import runs, setup, users
 from amc_manager.cli.common import private_files, say
 from amc_manager.cli.validate import validate
 
@@ -31,6 +31,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.command("validate")(validate)
 runs.register(app)
 setup.register(app)
+users.register(app)
 
 _state = {"debug": False}
 

@@ -102,6 +102,21 @@ def login(
     say(f"logged in: refresh token stored (encrypted) for {settings.user}")
 
 
+@auth_app.command("remove")
+def auth_remove(as_user: AsOption = None) -> None:
+    """Delete the user's Login with Amazon token and their account connections."""
+    settings = settings_for(as_user)
+
+    async def body() -> int:
+        from amc_manager.service.access import disconnect
+
+        async with runtime_for(settings, calls_amc=False) as runtime:
+            return await disconnect(runtime, settings.user)
+
+    count = run_async(body)
+    say(f"token removed for {settings.user}; {count} account connection(s) removed")
+
+
 @accounts_app.command("sync")
 def accounts_sync(as_user: AsOption = None) -> None:
     """Discover AMC accounts and instances with the user's token and store them."""
@@ -118,7 +133,8 @@ def accounts_sync(as_user: AsOption = None) -> None:
 
 @instances_app.command("list")
 def instances_list(as_json: JsonOption = False, as_user: AsOption = None) -> None:
-    """Your AMC instances (AMC's id beside the internal id)."""
+    """The AMC instances you may use (an admin sees all); `access` says why: connected,
+    granted or admin."""
     settings = settings_for(as_user)
 
     async def body() -> list[dict[str, Any]]:
@@ -132,11 +148,12 @@ def instances_list(as_json: JsonOption = False, as_user: AsOption = None) -> Non
         print_json(items)
         return
     table(
-        ["instance_id", "name", "region", "account_id", "marketplace", "id"],
+        ["instance_id", "name", "access", "region", "account_id", "marketplace", "id"],
         [
             [
                 i["instance_id"],
                 i["name"],
+                i["access"],
                 i["region"],
                 i["account_id"],
                 i["marketplace_id"],
@@ -145,6 +162,40 @@ def instances_list(as_json: JsonOption = False, as_user: AsOption = None) -> Non
             for i in items
         ],
     )
+
+
+GrantInstance = Annotated[str, typer.Argument(metavar="ID", help="AMC instance id or internal id.")]
+GrantUser = Annotated[str, typer.Argument(metavar="EMAIL", help="The user.")]
+
+
+@instances_app.command("grant")
+def instances_grant(instance: GrantInstance, email: GrantUser) -> None:
+    """Let a user use an instance of an account they did not connect."""
+    settings = settings_for(None)
+
+    async def body() -> bool:
+        from amc_manager.service.access import grant
+
+        async with runtime_for(settings, calls_amc=False) as runtime:
+            return await grant(runtime, instance, email)
+
+    done = run_async(body)
+    say(f"{email} may use {instance}" + ("" if done else " (granted already)"))
+
+
+@instances_app.command("revoke")
+def instances_revoke(instance: GrantInstance, email: GrantUser) -> None:
+    """Take a grant back, at once (their queued work there is not submitted)."""
+    settings = settings_for(None)
+
+    async def body() -> bool:
+        from amc_manager.service.access import revoke
+
+        async with runtime_for(settings, calls_amc=False) as runtime:
+            return await revoke(runtime, instance, email)
+
+    done = run_async(body)
+    say(f"grant of {instance} to {email} " + ("revoked" if done else "did not exist"))
 
 
 @instances_app.command("add")
@@ -342,3 +393,18 @@ def db_upgrade() -> None:
         return await store_revision(settings)
 
     emit(f"database at revision {run_async(body)}")
+
+
+@db_app.command("rotate-key")
+def db_rotate_key() -> None:
+    """Re-encrypt every stored token with the first FERNET_KEY (FERNET_KEY=NEW,OLD), so OLD
+    can be dropped afterwards."""
+    settings = settings_for(None)
+
+    async def body() -> int:
+        from amc_manager.service.keys import rotate_key
+
+        async with runtime_for(settings, calls_amc=False) as runtime:
+            return await rotate_key(runtime)
+
+    emit(f"{run_async(body)} token(s) re-encrypted with the first FERNET_KEY")

@@ -110,7 +110,7 @@ class Engine:
     def __init__(
         self,
         store: Store,
-        clients: Callable[[str], Awaitable[AmcClient]],
+        clients: Callable[[str, str], Awaitable[AmcClient]],
         results_dir: Path,
         config: EngineConfig | None = None,
         *,
@@ -118,7 +118,7 @@ class Engine:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
-        self._clients = clients
+        self._clients = clients  # (token owner's e-mail, acting user's e-mail) -> client
         self.results_dir = results_dir
         self.config = config or EngineConfig()
         self.owner = owner or new_owner()
@@ -164,15 +164,22 @@ class Engine:
         return await self.store.release_owned(self.owner)
 
     async def refresh_tokens(self) -> None:
-        """Refresh the tokens of users with open work, so no call meets an expired one.
+        """Refresh the tokens open work will use, so no call meets an expired one.
 
         The client's refresh is coalesced, so this never races an on-demand refresh.
         """
         rows = await self.store.list_executions(states=OPEN_STATES)
-        for user_id in sorted({r.user_id for r in rows}):
-            email = await self._email(user_id)
+        owners: set[str] = set()
+        for user_id, instance_pk in sorted({(r.user_id, r.instance_id) for r in rows}):
+            instance = await self._instance(instance_pk)
+            owner = await self.store.token_owner(
+                instance.account_pk, prefer=await self._email(user_id)
+            )
+            if owner is not None:
+                owners.add(owner)
+        for email in sorted(owners):
             try:
-                await (await self._clients(email)).tokens.current()
+                await (await self._clients(email, email)).tokens.current()
             except AmcError as exc:  # that user's calls will say so; the others go on
                 logger.warning("token refresh for %s failed: %s", email, exc)
 
@@ -209,11 +216,40 @@ class Engine:
             self._emails[user_id] = await user_email(self.store, user_id)
         return self._emails[user_id]
 
-    async def _context(self, row: ExecutionRow) -> tuple[AmcClient, InstanceRow]:
-        if row.instance_id not in self._instances:
-            self._instances[row.instance_id] = await self.store.instance_by_pk(row.instance_id)
-        client = await self._clients(await self._email(row.user_id))
-        return client, self._instances[row.instance_id]
+    async def _instance(self, pk: str) -> InstanceRow:
+        if pk not in self._instances:
+            self._instances[pk] = await self.store.instance_by_pk(pk)
+        return self._instances[pk]
+
+    async def _context(
+        self, row: ExecutionRow, acting: str | None = None
+    ) -> tuple[AmcClient, InstanceRow]:
+        """The client for calls about `row`, acting for `acting` (default: its creator): with
+        the acting user's own token when they connected the instance's account, else the
+        earliest connection still valid (contracts.md); the audit records both users."""
+        instance = await self._instance(row.instance_id)
+        email = acting or await self._email(row.user_id)
+        owner = await self.store.token_owner(instance.account_pk, prefer=email)
+        if owner is None:
+            raise ReauthenticationRequired(
+                f"no connected user's Amazon token reaches instance {instance.instance_id}"
+            )
+        return await self._clients(owner, email), instance
+
+    async def _admissible(self, row: ExecutionRow) -> bool:
+        """Nothing is submitted for a creator who lost access to the instance (revoked,
+        disconnected, disabled): the run ends `failed` (`lost_access`) with that reason."""
+        if await self.store.may_use(row.user_id, row.instance_id):
+            return True
+        instance = await self._instance(row.instance_id)
+        email = await self._email(row.user_id)
+        await self._finish(
+            row,
+            S.FAILED,
+            error=f"{email} lost access to instance {instance.instance_id}; nothing was submitted",
+            failure_kind=FailureKind.LOST_ACCESS,
+        )
+        return False
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -242,13 +278,18 @@ class Engine:
     async def _admit_in_order(self, rows: list[ExecutionRow]) -> None:
         submissions: list[asyncio.Future[None]] = []
         admitted: set[str] = set()
+        ended: set[str] = set()
 
         async def reserve(row: ExecutionRow) -> None:
-            if await self._reserve_slot(row):
+            if not await self._admissible(row):
+                ended.add(row.id)  # it waits for nothing: the younger ones go on
+            elif await self._reserve_slot(row):
                 admitted.add(row.id)
 
         for index, row in enumerate(rows):
             await self._guarded(reserve, row)
+            if row.id in ended:
+                continue
             if row.id not in admitted:
                 await self._defer_all(rows[index + 1 :])
                 break
@@ -272,12 +313,12 @@ class Engine:
 
     async def _admit(self, row: ExecutionRow) -> None:
         """queued -> submitting when the instance, account and daily budgets allow it."""
-        if await self._reserve_slot(row):
+        if await self._admissible(row) and await self._reserve_slot(row):
             await self._submit_admitted(row)
 
     async def _reserve_slot(self, row: ExecutionRow) -> bool:
         """queued -> submitting if every budget allows it; else back to the queue for a while."""
-        _, instance = await self._context(row)
+        instance = await self._instance(row.instance_id)
         now = self.clock()
         day = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         admitted = await self.store.start_submission(
@@ -440,16 +481,17 @@ class Engine:
 
     # --- requests from users --------------------------------------------------------------
 
-    async def cancel(self, execution_id: str) -> ExecutionRow:
+    async def cancel(self, execution_id: str, *, by: str | None = None) -> ExecutionRow:
         """Cancel at AMC when submitted, locally when still queued; a run that already
-        finished (or is downloading its result) is returned as it is."""
+        finished (or is downloading its result) is returned as it is. `by`: the acting user's
+        e-mail (default: the creator), for the token choice and the audit."""
         row = await self.store.get_execution(execution_id)
         if row is None:
             raise KeyError(execution_id)
         if row.terminal or row.state == S.DOWNLOADING:
             return row
         if row.amc_execution_id:
-            client, instance = await self._context(row)
+            client, instance = await self._context(row, by)
             await client.cancel_execution(instance.ref(), row.amc_execution_id)
         try:
             await self.store.cancel(

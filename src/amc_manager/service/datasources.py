@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from amc_manager.service.access import instance_or_first, resolve_instance
+from amc_manager.service.access import client_for, instance_or_first, resolve_instance
 from amc_manager.service.runtime import Runtime
 from amc_manager.sql import KnownSchema, schema_for_data_sources, schema_for_sandbox
 
@@ -25,7 +25,7 @@ async def data_sources(runtime: Runtime, email: str, instance: str) -> list[dict
     if cached.exists() and runtime.clock() - cached.stat().st_mtime < CACHE_SECONDS:
         loaded: list[dict[str, Any]] = json.loads(cached.read_text(encoding="utf-8"))
         return loaded
-    client = await runtime.client(email)
+    client = await client_for(runtime, email, target)
     items = [s.model_dump(by_alias=True) for s in await client.list_data_sources(target.ref())]
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -56,7 +56,7 @@ async def schema_for(runtime: Runtime, email: str, instance: str | None) -> Know
 async def list_sources(runtime: Runtime, email: str, instance: str | None) -> list[dict[str, Any]]:
     """Name, description and column count of each table of the instance (or the first)."""
     target = await instance_or_first(runtime, email, instance)
-    client = await runtime.client(email)
+    client = await client_for(runtime, email, target)
     return [
         {"name": s.data_source_id, "description": s.description, "columns": len(s.columns)}
         for s in await client.list_data_sources(target.ref())
@@ -68,6 +68,6 @@ async def show_source(
 ) -> list[dict[str, Any]]:
     """One table's columns as AMC describes them."""
     target = await instance_or_first(runtime, email, instance)
-    client = await runtime.client(email)
+    client = await client_for(runtime, email, target)
     source = await client.get_data_source(target.ref(), name)
     return [dict(c) for c in source.columns]

@@ -10,7 +10,8 @@ from typing import Any, BinaryIO
 
 from amc_manager.client import ExecutionFailed
 from amc_manager.errors import UsageError
-from amc_manager.service.access import resolve_instance
+from amc_manager.service.access import actor, resolve_instance
+from amc_manager.service.errors import NotFound
 from amc_manager.service.runtime import Runtime
 from amc_manager.store.rows import ExecutionEvent, ExecutionRow, ExecutionState, InstanceRow
 
@@ -113,15 +114,23 @@ async def list_executions(
     *,
     instance: str | None = None,
     state: str | None = None,
+    limit: int | None = None,
+    before: tuple[float, str] | None = None,
 ) -> list[ExecutionView]:
-    """The user's executions, newest first, optionally of one instance or in one state."""
+    """The executions the user may see (of every instance they may use; an admin's: all),
+    newest first, optionally of one instance or in one state; `limit` of them older than
+    `before` (the last page's last `(row.created_at, row.id)`: keyset paging)."""
     states = [_state(state)] if state else None
-    user_id = await runtime.store.ensure_user(email)
-    target = await resolve_instance(runtime, email, instance) if instance else None
+    me = await actor(runtime, email)
+    target = await resolve_instance(runtime, email, instance, to_run=False) if instance else None
     rows = await runtime.store.list_executions(
-        user_id=user_id, instance_pk=target.id if target else None, states=states
+        visible_to=None if me.is_admin else me.id,
+        instance_pk=target.id if target else None,
+        states=states,
+        limit=limit,
+        before=before,
     )
-    instances = {i.id: i for i in await runtime.store.list_instances(user_id)}
+    instances = await runtime.store.instances_by_pks([r.instance_id for r in rows])
     return [await view_of(runtime, r, instances=instances) for r in rows]
 
 
@@ -137,24 +146,28 @@ def _state(name: str) -> ExecutionState:
 
 async def visible_ids(runtime: Runtime, email: str) -> list[str]:
     """Every execution id the user may see (what prefixes must be unique among)."""
-    user_id = await runtime.store.ensure_user(email)
-    return await runtime.store.execution_ids(user_id=user_id)
+    me = await actor(runtime, email)
+    return await runtime.store.execution_ids(visible_to=None if me.is_admin else me.id)
 
 
-async def find_execution(runtime: Runtime, email: str, ref: str) -> ExecutionRow:
-    """A full id, or a unique prefix of at least 6 characters, among the user's executions."""
-    user_id = await runtime.store.ensure_user(email)
+async def find_execution(
+    runtime: Runtime, email: str, ref: str, *, full: bool = False
+) -> ExecutionRow:
+    """A full id, or a unique prefix of at least 6 characters, among the executions the user
+    may see (`full`: the full id only, as the REST API takes). Any other is unknown."""
+    me = await actor(runtime, email)
+    scope = None if me.is_admin else me.id
     row = await runtime.store.get_execution(ref)
-    if row is not None and row.user_id == user_id:
+    if row is not None and (scope is None or await runtime.store.may_use(me.id, row.instance_id)):
         return row
-    if len(ref) < MIN_PREFIX:
-        raise UsageError(
+    if full or len(ref) < MIN_PREFIX:
+        raise NotFound(
             f"unknown execution {ref}",
             hint=f"give the full id or a prefix of at least {MIN_PREFIX} characters",
         )
-    matches = await runtime.store.execution_ids(user_id=user_id, prefix=ref.lower())
+    matches = await runtime.store.execution_ids(visible_to=scope, prefix=ref.lower())
     if not matches:
-        raise UsageError(f"unknown execution {ref}", hint="see `amc executions list`")
+        raise NotFound(f"unknown execution {ref}", hint="see `amc executions list`")
     if len(matches) > 1:
         shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
         raise UsageError(
@@ -166,9 +179,12 @@ async def find_execution(runtime: Runtime, email: str, ref: str) -> ExecutionRow
     return found
 
 
-async def show_execution(runtime: Runtime, email: str, ref: str) -> ExecutionView:
-    """One execution with its timeline."""
-    return await view_of(runtime, await find_execution(runtime, email, ref), timeline=True)
+async def show_execution(
+    runtime: Runtime, email: str, ref: str, *, full: bool = False
+) -> ExecutionView:
+    """One execution the user may see, with its timeline."""
+    row = await find_execution(runtime, email, ref, full=full)
+    return await view_of(runtime, row, timeline=True)
 
 
 def shortest_prefixes(

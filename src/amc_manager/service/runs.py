@@ -9,9 +9,10 @@ from datetime import datetime
 from amc_manager.client import ExecutionFailed
 from amc_manager.engine.jobs import enqueue, finished, follow, submitted_or_waiting
 from amc_manager.errors import AmcManagerError, UsageError
-from amc_manager.service.access import require_token, resolve_instance
+from amc_manager.service.access import actor, client_for, resolve_instance
 from amc_manager.service.checks import RunOptions, WindowInput, check_sql, run_spec
 from amc_manager.service.datasources import schema_for
+from amc_manager.service.errors import NotPermitted
 from amc_manager.service.executions import ExecutionView, find_execution, view_of
 from amc_manager.service.runtime import Runtime
 from amc_manager.sql import ParamValue, Problem
@@ -55,7 +56,7 @@ async def submit(
         )
     request.options.check(saved_workflow=request.workflow_id is not None)
     target = await resolve_instance(runtime, email, request.instance)
-    await require_token(runtime, email)
+    await client_for(runtime, email, target)  # some connected user's token reaches it
     schema = await schema_for(runtime, email, request.instance) if request.lint else None
     checked = check_sql(
         request.sql,
@@ -76,8 +77,7 @@ async def submit(
         workflow_id=request.workflow_id,
         values=request.values,
     )
-    user_id = await runtime.store.ensure_user(email)
-    execution_id = await enqueue(runtime.store, user_id, spec)
+    execution_id = await enqueue(runtime.store, (await actor(runtime, email)).id, spec)
     return Submitted(execution_id, checked.warnings)
 
 
@@ -120,20 +120,27 @@ async def wait(
     *,
     on_change: Callable[[ExecutionView], None] | None = None,
 ) -> ExecutionView:
-    """Drive an execution of the user's to its end."""
+    """Drive an execution the user may see to its end."""
     row = await find_execution(runtime, email, ref)
     return await follow_run(runtime, row.id, on_change=on_change)
 
 
-async def cancel(runtime: Runtime, email: str, ref: str) -> ExecutionView:
-    """Cancel at AMC (or locally while still queued); a finished run cannot be cancelled."""
-    row = await find_execution(runtime, email, ref)
+async def cancel(runtime: Runtime, email: str, ref: str, *, full: bool = False) -> ExecutionView:
+    """Cancel at AMC (or locally while still queued): for its creator and admins; a finished
+    run cannot be cancelled."""
+    row = await find_execution(runtime, email, ref, full=full)
+    me = await actor(runtime, email)
+    if row.user_id != me.id and not me.is_admin:
+        raise NotPermitted(
+            f"only the user who created execution {row.id} or an admin may cancel it",
+            hint="ask them or an admin",
+        )
     if row.terminal or row.state == ExecutionState.DOWNLOADING:
         raise ExecutionFailed(
             f"execution {row.id} has already finished ({row.state}); nothing to cancel",
             hint="see `amc executions show` for its outcome",
         )
-    return await view_of(runtime, await runtime.engine().cancel(row.id))
+    return await view_of(runtime, await runtime.engine().cancel(row.id, by=email))
 
 
 def outcome_error(view: ExecutionView) -> AmcManagerError | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,10 +53,15 @@ class StoreAuditSink:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def record(self, event: AuditEvent) -> None:
+        self.record_as(event, event.user)
+
+    def record_as(self, event: AuditEvent, acting: str) -> None:
+        """The event of a call made for `acting` with the token of `event.user`."""
         self._buffer.append(
             {
                 "at": event.at,
-                "user_email": event.user,
+                "user_email": acting,
+                "token_owner": event.user,
                 "instance_id": event.instance_id,
                 "operation": event.operation,
                 "kind": event.kind,
@@ -89,6 +95,18 @@ class StoreAuditSink:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+class ActingAudit:
+    """The audit sink of calls one user makes with another user's token: each row records
+    both (contracts.md)."""
+
+    def __init__(self, sink: StoreAuditSink, acting: str) -> None:
+        self._sink = sink
+        self.acting = acting
+
+    def record(self, event: AuditEvent) -> None:
+        self._sink.record_as(event, self.acting)
+
+
 def private_home(home: Path) -> Path:
     """AMC_HOME exists and is readable by its owner only (advertisers' results live there)."""
     home.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
@@ -99,14 +117,25 @@ def private_home(home: Path) -> Path:
 
 def local_fernet_key(home: Path) -> Secret:
     """Sandbox mode only: a key generated once and kept in AMC_HOME (0600), never replaced."""
-    path = private_home(home) / "fernet.key"
-    if path.exists():
-        return Secret(path.read_text(encoding="utf-8").strip())
-    key = TokenCipher.generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
-    return Secret(key)
+    return _local_key(home / "fernet.key", TokenCipher.generate_key)
+
+
+def local_secret_key(home: Path) -> Secret:
+    """Sandbox mode only: AMC_SECRET_KEY generated once and kept in AMC_HOME (0600)."""
+    return _local_key(home / "secret.key", lambda: secrets.token_urlsafe(48))
+
+
+def _local_key(path: Path, generate: Callable[[], str]) -> Secret:
+    private_home(path.parent)
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(generate())
+    return Secret(path.read_text(encoding="utf-8").strip())
 
 
 class Runtime:
@@ -121,14 +150,20 @@ class Runtime:
         self.embedded: EmbeddedSandbox | None = None
         self._sandbox_config: SandboxConfig | None = None
         self._http: httpx.AsyncClient | None = None
-        self._clients: dict[str, AmcClient] = {}
+        self._clients: dict[tuple[str, str], AmcClient] = {}
         self._cipher: TokenCipher | None = None
         self._budget: StoreBudget | None = None
         self._engine: Engine | None = None
 
     async def __aenter__(self) -> Runtime:
+        from amc_manager.service.keys import verify_fernet_keys, verify_secret_key
+
         await self.store.open()
-        self._cipher = TokenCipher(self._fernet_key())
+        key = self.fernet_key()
+        self._cipher = TokenCipher(key)
+        await verify_fernet_keys(self.store, key.reveal())
+        if self.settings.secret_key is not None:
+            await verify_secret_key(self.store, self.settings.secret_key.get_secret_value())
         scale = self.settings.time_scale
         self._budget = StoreBudget(
             self.store, self.settings.request_rate * scale, recovery_seconds=5.0 / scale
@@ -151,13 +186,32 @@ class Runtime:
             await self._http.aclose()
         await self.store.aclose()
 
-    def _fernet_key(self) -> Secret:
+    def fernet_key(self) -> Secret:
+        """FERNET_KEY as given (one key or several, comma-separated), or sandbox mode's own."""
         configured = self.settings.fernet_key
         if configured is not None:
             return Secret(configured.get_secret_value())
         if self.settings.use_real_api:
             raise ConfigurationError("FERNET_KEY is required when AMC_USE_REAL_API=true")
         return local_fernet_key(self.settings.amc_home)
+
+    async def secret_key(self) -> Secret:
+        """AMC_SECRET_KEY for `amc serve` and `amc worker` (sessions, CSRF, webhooks): required
+        in real mode, generated once into AMC_HOME in sandbox mode; checked against the
+        store's fingerprint (exit 2 when it differs)."""
+        from amc_manager.service.keys import verify_secret_key
+
+        configured = self.settings.secret_key
+        if configured is not None:
+            return Secret(configured.get_secret_value())  # checked when the runtime opened
+        if self.settings.use_real_api:
+            raise ConfigurationError(
+                "AMC_SECRET_KEY is required by amc serve and amc worker when AMC_USE_REAL_API=true",
+                hint="set it to 32 or more random characters, the same for every process",
+            )
+        key = local_secret_key(self.settings.amc_home)
+        await verify_secret_key(self.store, key.reveal())
+        return key
 
     @property
     def sandbox_mode(self) -> bool:
@@ -220,24 +274,32 @@ class Runtime:
     def token_store(self) -> DatabaseTokenStore:
         return DatabaseTokenStore(self.store, self.cipher, self.credentials().client_id)
 
-    async def client(self, email: str) -> AmcClient:
-        """One client per user, sharing the process's HTTP pool and the store's budget."""
-        if email not in self._clients:
+    async def client(self, email: str, acting: str | None = None) -> AmcClient:
+        """A client calling AMC with `email`'s token for `acting` (default: `email` itself),
+        sharing the process's HTTP pool, the store's budget and, per token, one refresher.
+        Which token a call should use is the application layer's choice
+        (`service.access.client_for`)."""
+        key = (email, acting or email)
+        if key not in self._clients:
             assert self._budget is not None, "runtime not open"
             scale = self.settings.time_scale
             hosts = self.endpoints()
-            self._clients[email] = AmcClient(
+            own = key[1] == email
+            client = AmcClient(
                 http=self.http,
                 credentials=self.credentials(),
                 token_store=self.token_store(),
                 user=email,
                 budget=self._budget,
-                audit=self.audit,
+                audit=self.audit if own else ActingAudit(self.audit, key[1]),
                 retry=RetryPolicy(base_delay=0.5 / scale, max_delay=20.0 / scale),
                 api_base_url=hosts["api_base_url"],
                 lwa_token_url=hosts["lwa_token_url"],
             )
-        return self._clients[email]
+            if not own:  # one refresher per token, so refreshes stay coalesced
+                client.tokens = (await self.client(email)).tokens
+            self._clients[key] = client
+        return self._clients[key]
 
     def engine_config(self) -> EngineConfig:
         from amc_manager.engine.engine import EngineConfig

@@ -4,14 +4,14 @@ AMC's own dry run."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from amc_manager.client import ValidationError
 from amc_manager.errors import AmcManagerError, UsageError
-from amc_manager.service.access import require_token, resolve_instance
+from amc_manager.service.access import client_for, resolve_instance
 from amc_manager.service.checks import Checked, WindowInput, check_sql, parse_values, run_spec
 from amc_manager.service.datasources import sandbox_schema, schema_for
 from amc_manager.service.runtime import Runtime
@@ -34,9 +34,12 @@ class ValidateRequest:
     params_file: Path | None = None
     instance: str | None = None
     dry_run: bool = False
+    values: Mapping[str, ParamValue] | None = None  # typed values (REST) instead of the options
 
 
 def _values(request: ValidateRequest) -> tuple[dict[str, ParamValue], list[Problem]]:
+    if request.values is not None:
+        return dict(request.values), []
     try:
         return parse_values(request.params, request.param_json, request.params_file), []
     except AmcManagerError as exc:
@@ -83,10 +86,9 @@ async def _dry_run(
     """Compile at AMC with `dryRun` (no quota, no output); its complaints become problems."""
     assert request.instance is not None and checked.prepared is not None
     target = await resolve_instance(runtime, email, request.instance)
-    await require_token(runtime, email)
+    client = await client_for(runtime, email, target)
     window = checked.window or TimeWindow("MOST_RECENT_WEEK", request.window.time_zone or "UTC")
     execution = run_spec(target, checked.prepared, window, {"dry_run": True}).request()
-    client = await runtime.client(email)
     try:
         created = await client.create_execution(target.ref(), execution)
     except ValidationError as exc:

@@ -25,6 +25,7 @@ def build_worker(runtime: Runtime) -> Worker:
 async def run_worker(runtime: Runtime, *, announce: Callable[[str], None]) -> None:
     """Run until SIGINT or SIGTERM, then stop gracefully: in-flight steps finish or hand their
     leases over within AMC_SHUTDOWN_TIMEOUT. A loop that keeps failing raises WorkerFailed."""
+    await runtime.secret_key()  # required (real mode) and the same as the store's, or exit 2
     worker = build_worker(runtime)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,7 +7,7 @@ from typing import Any
 
 from amc_manager.engine.jobs import sql_hash
 from amc_manager.errors import UsageError
-from amc_manager.service.access import require_token, resolve_instance
+from amc_manager.service.access import client_for, resolve_instance
 from amc_manager.service.runtime import Runtime
 from amc_manager.sql import input_parameters, scan_template
 
@@ -45,8 +45,7 @@ async def push(
     """Create the workflow at AMC, or update it when it exists; record it in the store."""
     params = workflow_parameters(sql, source)
     target = await resolve_instance(runtime, email, instance)
-    await require_token(runtime, email)
-    client = await runtime.client(email)
+    client = await client_for(runtime, email, target)
     body = {"workflowId": workflow_id, "sqlQuery": sql, "inputParameters": params}
     existing = {w.workflow_id for w in await client.list_workflows(target.ref())}
     if workflow_id in existing:
@@ -58,7 +57,7 @@ async def push(
 
 async def list_saved(runtime: Runtime, email: str, instance: str) -> list[SavedWorkflow]:
     target = await resolve_instance(runtime, email, instance)
-    client = await runtime.client(email)
+    client = await client_for(runtime, email, target)
     return [
         SavedWorkflow(w.workflow_id, w.sql_query, list(w.input_parameters))
         for w in await client.list_workflows(target.ref())
@@ -67,13 +66,13 @@ async def list_saved(runtime: Runtime, email: str, instance: str) -> list[SavedW
 
 async def show(runtime: Runtime, email: str, instance: str, workflow_id: str) -> SavedWorkflow:
     target = await resolve_instance(runtime, email, instance)
-    client = await runtime.client(email)
+    client = await client_for(runtime, email, target)
     found = await client.get_workflow(target.ref(), workflow_id)
     return SavedWorkflow(found.workflow_id, found.sql_query, list(found.input_parameters))
 
 
 async def delete(runtime: Runtime, email: str, instance: str, workflow_id: str) -> None:
     target = await resolve_instance(runtime, email, instance)
-    client = await runtime.client(email)
+    client = await client_for(runtime, email, target)
     await client.delete_workflow(target.ref(), workflow_id)
     await runtime.store.delete_workflow(target.id, workflow_id)

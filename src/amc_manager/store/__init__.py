@@ -9,13 +9,17 @@ from amc_manager.store.rows import (
     TERMINAL_STATES,
     TRACKED_STATES,
     TRANSITIONS,
+    Access,
+    ApiTokenRow,
     ExecutionEvent,
     ExecutionRow,
     ExecutionState,
     FailureKind,
     InstanceRow,
     NewExecution,
+    Role,
     StoredResult,
+    UserRow,
 )
 from amc_manager.store.store import Store, database_url_for
 
@@ -25,6 +29,8 @@ __all__ = [
     "TERMINAL_STATES",
     "TRACKED_STATES",
     "TRANSITIONS",
+    "Access",
+    "ApiTokenRow",
     "ExecutionEvent",
     "ExecutionRow",
     "ExecutionState",
@@ -32,8 +38,10 @@ __all__ = [
     "InstanceRow",
     "InvalidTransition",
     "NewExecution",
+    "Role",
     "Store",
     "StoreError",
     "StoredResult",
+    "UserRow",
     "database_url_for",
 ]

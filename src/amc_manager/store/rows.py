@@ -1,4 +1,5 @@
-"""Typed values the store hands out: execution states, outcomes, instances, executions, events."""
+"""Typed values the store hands out: execution states, outcomes, users, API tokens, instances,
+executions, events."""
 
 from __future__ import annotations
 
@@ -90,7 +91,6 @@ class InstanceRow:
     entity_id: str
     marketplace_id: str
     region: str
-    user_id: str
 
     def ref(self) -> InstanceRef:
         account = AccountRef(self.entity_id, self.marketplace_id, Region(self.region))
@@ -108,7 +108,6 @@ class InstanceRow:
             entity_id=m["entity_id"],
             marketplace_id=m["marketplace_id"],
             region=m["region"],
-            user_id=m["user_id"],
         )
 
 
@@ -129,6 +128,8 @@ class NewExecution:
     input_parameters: list[dict[str, Any]] = field(default_factory=list)
     parameter_values: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    request_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ class ExecutionRow:
     updated_at: float
     finished_at: float | None
     failure_kind: FailureKind | None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -224,6 +227,8 @@ class ExecutionRow:
             updated_at=float(m["updated_at"]),
             finished_at=m["finished_at"],
             failure_kind=None if kind is None else FailureKind(kind),
+            idempotency_key=m["idempotency_key"],
+            request_hash=m["request_hash"],
         )
 
 
@@ -246,4 +251,81 @@ class ExecutionEvent:
             amc_status=m["amc_status"],
             at=float(m["at"]),
             note=m["note"],
+        )
+
+
+class Role(StrEnum):
+    """What a user may do beyond their instances: admins see everything and grant access."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Access(StrEnum):
+    """Why a user sees an instance: they connected its account, an admin granted it, or they
+    are an admin (who sees every instance but runs work only where connected or granted)."""
+
+    CONNECTED = "connected"
+    GRANTED = "granted"
+    ADMIN = "admin"
+
+    @property
+    def may_run(self) -> bool:
+        return self != Access.ADMIN
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One row of `users` (the password hash stays in the application layer)."""
+
+    id: str
+    email: str
+    role: Role
+    password_hash: str | None
+    disabled: bool
+    session_epoch: int
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Any) -> UserRow:
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> UserRow:
+        return cls(
+            id=m["id"],
+            email=m["email"],
+            role=Role(m["role"]),
+            password_hash=m["password_hash"],
+            disabled=bool(m["disabled"]),
+            session_epoch=int(m["session_epoch"]),
+            created_at=float(m["created_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class ApiTokenRow:
+    """One API token as stored: its SHA-256, never the token."""
+
+    id: str
+    user_id: str
+    name: str | None
+    token_hash: str
+    created_at: float
+    expires_at: float | None
+    last_used_at: float | None
+    revoked_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ApiTokenRow:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            user_id=m["user_id"],
+            name=m["name"],
+            token_hash=m["token_hash"],
+            created_at=float(m["created_at"]),
+            expires_at=m["expires_at"],
+            last_used_at=m["last_used_at"],
+            revoked_at=m["revoked_at"],
         )

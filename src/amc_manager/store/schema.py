@@ -1,4 +1,5 @@
-"""The tables: users, tokens, AMC accounts, instances, workflows, executions, events, audit."""
+"""The tables: users, tokens, AMC accounts, instances, access, workflows, executions, events,
+audit, key fingerprints."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -33,6 +35,26 @@ users = Table(
     Column("id", String(36), primary_key=True),
     Column("email", String(320), nullable=False, unique=True),
     Column("created_at", Float, nullable=False),
+    Column("role", String(16), nullable=False, server_default="member"),  # admin | member
+    Column("password_hash", String(200)),  # Argon2id; none: the user cannot sign in
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    # Bumped on sign-out-everywhere, password change and disable: older sessions end at once.
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
+)
+
+# API tokens for programs: only the SHA-256 of the token is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("name", String(200)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("last_used_at", Float),
+    Column("revoked_at", Float),
+    Index("ix_api_tokens_user", "user_id"),
 )
 
 # Tokens are Fernet ciphertext; the database never holds one in the clear.
@@ -51,12 +73,12 @@ amc_accounts = Table(
     "amc_accounts",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
     Column("entity_id", String(64), nullable=False),
     Column("marketplace_id", String(32), nullable=False),
     Column("region", String(2), nullable=False),
     Column("name", String(200)),
-    UniqueConstraint("user_id", "entity_id", "marketplace_id", name="uq_amc_accounts_identity"),
+    # One row per real AMC account, whoever connected it (contracts.md).
+    UniqueConstraint("entity_id", "marketplace_id", name="uq_amc_accounts_identity"),
 )
 
 amc_instances = Table(
@@ -67,7 +89,27 @@ amc_instances = Table(
     Column("instance_id", String(32), nullable=False),
     Column("name", String(200)),
     Column("api_endpoint", String(300)),
-    UniqueConstraint("account_id", "instance_id", name="uq_amc_instances_identity"),
+    UniqueConstraint("instance_id", name="uq_amc_instances_identity"),
+)
+
+# A user connected an account: their own Amazon token reaches it (sync, `instances add`).
+connections = Table(
+    "connections",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("account_id", String(36), ForeignKey("amc_accounts.id"), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Index("ix_connections_account", "account_id", "created_at"),
+)
+
+# An admin let a user use an instance of an account the user did not connect.
+grants = Table(
+    "grants",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("instance_id", String(36), ForeignKey("amc_instances.id"), primary_key=True),
+    Column("granted_by", String(36)),
+    Column("created_at", Float, nullable=False),
 )
 
 workflows = Table(
@@ -122,8 +164,13 @@ workflow_executions = Table(
     Column("finished_at", Float),
     # Why a `failed` run failed (rows.FailureKind); front ends decide by it, never by `error`.
     Column("failure_kind", String(16)),
+    # REST's Idempotency-Key: unique per user, so two concurrent requests cannot both create.
+    Column("idempotency_key", String(200)),
+    Column("request_hash", String(64)),
     Index("ix_executions_work", "state", "next_check_at"),
     Index("ix_executions_instance_state", "instance_id", "state"),
+    Index("ix_executions_created", "created_at", "id"),
+    Index("ix_executions_idempotency", "user_id", "idempotency_key", unique=True),
 )
 
 # Every change of an execution's state (or AMC's status), written with the change itself.
@@ -144,7 +191,8 @@ audit_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", Float, nullable=False),
-    Column("user_email", String(320), nullable=False),
+    Column("user_email", String(320), nullable=False),  # the acting user
+    Column("token_owner", String(320)),  # whose Amazon token the AMC call used
     Column("instance_id", String(32)),
     Column("operation", String(64), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -154,6 +202,8 @@ audit_log = Table(
     Column("attempt", Integer, nullable=False),
     Column("duration", Float, nullable=False),
     Column("error", String(200)),
+    Column("target", String(200)),  # what a REST call acted on (an execution id, a user, ...)
+    Index("ix_audit_log_at", "at", "id"),
 )
 
 # One request budget per AMC instance for every process: reservations on a shared clock.
@@ -165,4 +215,14 @@ request_budget = Table(
     Column("paused_until", Float, nullable=False),
     Column("rate", Float, nullable=False),
     Column("last_penalty", Float, nullable=False),
+)
+
+# Fingerprints (never the keys) of FERNET_KEY and AMC_SECRET_KEY: a process whose key does not
+# match refuses to start. FERNET_KEY's are the keys that may have encrypted a stored token.
+key_fingerprints = Table(
+    "key_fingerprints",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("fingerprints", JSON, nullable=False),
+    Column("updated_at", Float, nullable=False),
 )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from amc_manager.store import schema as t
@@ -26,13 +26,17 @@ from amc_manager.store.errors import InvalidTransition, StoreError
 from amc_manager.store.rows import (
     ACTIVE_STATES,
     OPEN_STATES,
+    Access,
+    ApiTokenRow,
     ExecutionEvent,
     ExecutionRow,
     ExecutionState,
     FailureKind,
     InstanceRow,
     NewExecution,
+    Role,
     StoredResult,
+    UserRow,
     allowed,
 )
 
@@ -43,6 +47,8 @@ def head_revision() -> str:
     """The newest migration's revision: files are named `NNNN_what.py` with `revision = "NNNN"`
     in a straight line, so the head is the highest number (a test checks it against Alembic)."""
     return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
 __all__ = ["InvalidTransition", "Store", "StoreError", "database_url_for"]
 
 
@@ -78,7 +84,8 @@ async def _translated() -> AsyncIterator[None]:
 
 
 class Store:
-    """Async access to users, tokens, instances, workflows, executions and the audit log."""
+    """Async access to users, tokens, instances and who may use them, workflows, executions,
+    the audit log and the keys' fingerprints."""
 
     def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
         self.url = url
@@ -189,6 +196,148 @@ class Store:
             ).first()
             return None if found is None else str(found[0])
 
+    async def get_user(
+        self, *, email: str | None = None, user_id: str | None = None
+    ) -> UserRow | None:
+        c = t.users.c
+        where = c.email == email if email is not None else c.id == user_id
+        async with self.begin() as conn:
+            row = (await conn.execute(sa.select(t.users).where(where))).first()
+        return None if row is None else UserRow.from_row(row)
+
+    async def create_user(
+        self, email: str, *, role: Role = Role.MEMBER, password_hash: str | None = None
+    ) -> UserRow:
+        """A new user; StoreError when the e-mail is taken (the caller checked first)."""
+        values = {
+            "id": str(uuid.uuid4()),
+            "email": email,
+            "created_at": self.clock(),
+            "role": role.value,
+            "password_hash": password_hash,
+            "disabled": False,
+            "session_epoch": 0,
+        }
+        async with self.begin() as conn:
+            await conn.execute(t.users.insert().values(**values))
+        found = await self.get_user(user_id=str(values["id"]))
+        assert found is not None
+        return found
+
+    async def list_users(self) -> list[UserRow]:
+        async with self.begin() as conn:
+            rows = (await conn.execute(sa.select(t.users).order_by(t.users.c.email))).all()
+        return [UserRow.from_row(r) for r in rows]
+
+    async def update_user(
+        self,
+        user_id: str,
+        *,
+        role: Role | None = None,
+        disabled: bool | None = None,
+        end_sessions: bool = False,
+    ) -> bool:
+        """Change a user's role or disabled flag; `end_sessions` bumps the session epoch, so
+        every session signed in before ends at once. False: no such user."""
+        c = t.users.c
+        values: dict[str, Any] = {}
+        if role is not None:
+            values["role"] = role.value
+        if disabled is not None:
+            values["disabled"] = disabled
+        if end_sessions:
+            values["session_epoch"] = c.session_epoch + 1
+        if not values:
+            return await self.get_user(user_id=user_id) is not None
+        async with self.begin() as conn:
+            done = await conn.execute(t.users.update().where(c.id == user_id).values(**values))
+            return bool(done.rowcount)
+
+    async def set_password_hash(self, user_id: str, password_hash: str | None) -> bool:
+        """A new password (hash) ends every session signed in with the old one."""
+        c = t.users.c
+        async with self.begin() as conn:
+            done = await conn.execute(
+                t.users.update()
+                .where(c.id == user_id)
+                .values(password_hash=password_hash, session_epoch=c.session_epoch + 1)
+            )
+            return bool(done.rowcount)
+
+    # --- API tokens (only their SHA-256 is kept) -------------------------------------------
+
+    async def add_api_token(
+        self, user_id: str, *, name: str | None, token_hash: str, expires_at: float | None
+    ) -> ApiTokenRow:
+        values = {
+            "id": str(uuid.uuid4()),
+            "user_id": user_id,
+            "name": name,
+            "token_hash": token_hash,
+            "created_at": self.clock(),
+            "expires_at": expires_at,
+        }
+        async with self.begin() as conn:
+            await conn.execute(t.api_tokens.insert().values(**values))
+            row = (
+                await conn.execute(sa.select(t.api_tokens).where(t.api_tokens.c.id == values["id"]))
+            ).one()
+        return ApiTokenRow.from_row(row)
+
+    async def api_token(self, token_hash: str) -> tuple[ApiTokenRow, UserRow] | None:
+        """The token with this hash and its user, whatever their state (the caller decides)."""
+        k, u = t.api_tokens, t.users
+        query = (
+            sa.select(k, *[col.label(f"user_{col.name}") for col in u.c])
+            .join(u, u.c.id == k.c.user_id)
+            .where(k.c.token_hash == token_hash)
+        )
+        async with self.begin() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        user = UserRow.from_mapping({c.name: m[f"user_{c.name}"] for c in u.c})
+        return ApiTokenRow.from_row(row), user
+
+    async def touch_api_token(self, token_id: str, at: float, *, every: float) -> None:
+        """Record a use, at most once per `every` seconds (a read-mostly hot path)."""
+        c = t.api_tokens.c
+        async with self.begin() as conn:
+            await conn.execute(
+                t.api_tokens.update()
+                .where(
+                    c.id == token_id,
+                    sa.or_(c.last_used_at.is_(None), c.last_used_at <= at - every),
+                )
+                .values(last_used_at=at)
+            )
+
+    async def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]:
+        """The user's tokens not revoked, newest first (expired ones included)."""
+        c = t.api_tokens.c
+        query = (
+            sa.select(t.api_tokens)
+            .where(c.user_id == user_id, c.revoked_at.is_(None))
+            .order_by(c.created_at.desc(), c.id)
+        )
+        async with self.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [ApiTokenRow.from_row(r) for r in rows]
+
+    async def revoke_api_token(self, user_id: str, token_id: str) -> bool:
+        """False: the user has no such token (or it was revoked already)."""
+        c = t.api_tokens.c
+        async with self.begin() as conn:
+            done = await conn.execute(
+                t.api_tokens.update()
+                .where(c.id == token_id, c.user_id == user_id, c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+            return bool(done.rowcount)
+
+    # --- Login with Amazon tokens ----------------------------------------------------------
+
     async def token_row(self, email: str) -> dict[str, Any] | None:
         async with self.begin() as conn:
             query = sa.select(t.oauth_tokens).join(t.users).where(t.users.c.email == email)
@@ -208,48 +357,129 @@ class Store:
                     t.oauth_tokens.insert().values(user_id=user_id, client_id=client_id, **values)
                 )
 
+    async def disconnect(self, user_id: str) -> int:
+        """Delete the user's Amazon token and their connections; how many accounts they had
+        connected. Their grants stay (an admin's decision)."""
+        async with self.begin() as conn:
+            done = await conn.execute(
+                t.connections.delete().where(t.connections.c.user_id == user_id)
+            )
+            await conn.execute(t.oauth_tokens.delete().where(t.oauth_tokens.c.user_id == user_id))
+            return int(done.rowcount)
+
+    async def rewrap_tokens(self, rewrap: Callable[[bytes], bytes]) -> int:
+        """Re-encrypt every stored token with `rewrap` (key rotation), in one transaction."""
+        o = t.oauth_tokens
+        async with self.begin() as conn:
+            query = sa.select(o.c.user_id, o.c.refresh_token, o.c.access_token)
+            if self.dialect == "postgresql":
+                query = query.with_for_update()
+            rows = (await conn.execute(query)).all()
+            for row in rows:
+                access = None if row.access_token is None else rewrap(bytes(row.access_token))
+                await conn.execute(
+                    o.update()
+                    .where(o.c.user_id == row.user_id)
+                    .values(refresh_token=rewrap(bytes(row.refresh_token)), access_token=access)
+                )
+            return len(rows)
+
+    # --- key fingerprints -------------------------------------------------------------------
+
+    async def fingerprints(self, name: str) -> list[str] | None:
+        c = t.key_fingerprints.c
+        async with self.begin() as conn:
+            row = (await conn.execute(sa.select(c.fingerprints).where(c.name == name))).first()
+        return None if row is None else [str(f) for f in row[0]]
+
+    async def save_fingerprints(self, name: str, fingerprints: Sequence[str]) -> None:
+        c = t.key_fingerprints.c
+        values = {"fingerprints": sorted(set(fingerprints)), "updated_at": self.clock()}
+        try:
+            async with self.begin() as conn:
+                done = await conn.execute(
+                    t.key_fingerprints.update().where(c.name == name).values(**values)
+                )
+                if done.rowcount == 0:
+                    await conn.execute(t.key_fingerprints.insert().values(name=name, **values))
+        except StoreError as exc:  # a concurrent first start inserted it: write over it
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+            async with self.begin() as conn:
+                await conn.execute(
+                    t.key_fingerprints.update().where(c.name == name).values(**values)
+                )
+
     # --- accounts and instances ----------------------------------------------------------
 
     async def upsert_account(
-        self, user_id: str, entity_id: str, marketplace_id: str, region: str, name: str | None
+        self,
+        user_id: str | None,
+        entity_id: str,
+        marketplace_id: str,
+        region: str,
+        name: str | None,
     ) -> str:
+        """The account's one row (by AMC's ids); with `user_id`, that user connected it (their
+        own token reaches it)."""
         async with self.begin() as conn:
             c = t.amc_accounts.c
-            where = sa.and_(
-                c.user_id == user_id, c.entity_id == entity_id, c.marketplace_id == marketplace_id
-            )
+            where = sa.and_(c.entity_id == entity_id, c.marketplace_id == marketplace_id)
             found = (await conn.execute(sa.select(c.id).where(where))).first()
             if found is not None:
+                account_pk = str(found[0])
+                values: dict[str, Any] = {"region": region}
+                if name is not None:
+                    values["name"] = name
+                await conn.execute(t.amc_accounts.update().where(where).values(**values))
+            else:
+                account_pk = str(uuid.uuid4())
                 await conn.execute(
-                    t.amc_accounts.update().where(where).values(region=region, name=name)
+                    t.amc_accounts.insert().values(
+                        id=account_pk,
+                        entity_id=entity_id,
+                        marketplace_id=marketplace_id,
+                        region=region,
+                        name=name,
+                    )
                 )
-                return str(found[0])
-            account_pk = str(uuid.uuid4())
-            await conn.execute(
-                t.amc_accounts.insert().values(
-                    id=account_pk,
-                    user_id=user_id,
-                    entity_id=entity_id,
-                    marketplace_id=marketplace_id,
-                    region=region,
-                    name=name,
+        if user_id is not None:
+            await self.connect(user_id, account_pk)
+        return account_pk
+
+    async def connect(self, user_id: str, account_pk: str) -> None:
+        """Record that the user's own token reaches the account (kept when already there)."""
+        cn = t.connections.c
+        async with self.begin() as conn:
+            found = (
+                await conn.execute(
+                    sa.select(cn.user_id).where(cn.user_id == user_id, cn.account_id == account_pk)
                 )
-            )
-            return account_pk
+            ).first()
+            if found is not None:
+                return
+            try:
+                await conn.execute(
+                    t.connections.insert().values(
+                        user_id=user_id, account_id=account_pk, created_at=self.clock()
+                    )
+                )
+            except IntegrityError:  # connected concurrently: the same fact
+                pass
 
     async def upsert_instance(
         self, account_pk: str, instance_id: str, name: str | None, api_endpoint: str | None
     ) -> str:
+        """The instance's one row (by AMC's instance id)."""
         async with self.begin() as conn:
             c = t.amc_instances.c
-            where = sa.and_(c.account_id == account_pk, c.instance_id == instance_id)
+            where = c.instance_id == instance_id
             found = (await conn.execute(sa.select(c.id).where(where))).first()
             if found is not None:
-                await conn.execute(
-                    t.amc_instances.update()
-                    .where(where)
-                    .values(name=name, api_endpoint=api_endpoint)
-                )
+                values: dict[str, Any] = {"account_id": account_pk, "api_endpoint": api_endpoint}
+                if name is not None:
+                    values["name"] = name
+                await conn.execute(t.amc_instances.update().where(where).values(**values))
                 return str(found[0])
             pk = str(uuid.uuid4())
             await conn.execute(
@@ -274,21 +504,24 @@ class Store:
             a.c.entity_id,
             a.c.marketplace_id,
             a.c.region,
-            a.c.user_id,
         ).join(a, a.c.id == i.c.account_id)
 
-    async def list_instances(self, user_id: str) -> list[InstanceRow]:
-        query = self._instances_query().where(t.amc_accounts.c.user_id == user_id)
+    async def list_instances(self, user_id: str | None) -> list[InstanceRow]:
+        """The instances the user may use (connected or granted); None: every instance."""
+        query = self._instances_query()
+        if user_id is not None:
+            query = query.where(t.amc_instances.c.id.in_(_usable(user_id)))
         async with self.begin() as conn:
             rows = (await conn.execute(query.order_by(t.amc_instances.c.instance_id))).all()
         return [InstanceRow.from_row(r) for r in rows]
 
-    async def find_instance(self, user_id: str, ref: str) -> InstanceRow | None:
-        """By AMC instance id or by our internal id."""
+    async def find_instance(self, user_id: str | None, ref: str) -> InstanceRow | None:
+        """By AMC instance id or by our internal id, among the instances the user may use
+        (None: among all)."""
         i = t.amc_instances.c
-        query = self._instances_query().where(
-            t.amc_accounts.c.user_id == user_id, sa.or_(i.instance_id == ref, i.id == ref)
-        )
+        query = self._instances_query().where(sa.or_(i.instance_id == ref, i.id == ref))
+        if user_id is not None:
+            query = query.where(i.id.in_(_usable(user_id)))
         async with self.begin() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else InstanceRow.from_row(row)
@@ -299,6 +532,84 @@ class Store:
                 await conn.execute(self._instances_query().where(t.amc_instances.c.id == pk))
             ).one()
         return InstanceRow.from_row(row)
+
+    async def instances_by_pks(self, pks: Sequence[str]) -> dict[str, InstanceRow]:
+        if not pks:
+            return {}
+        query = self._instances_query().where(t.amc_instances.c.id.in_(sorted(set(pks))))
+        async with self.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return {r.id: InstanceRow.from_row(r) for r in rows}
+
+    async def instance_access(self, user_id: str) -> dict[str, Access]:
+        """Instance pk -> why the user may use it (connected wins over granted)."""
+        i, cn, g = t.amc_instances.c, t.connections.c, t.grants.c
+        connected = sa.select(i.id).join(t.connections, cn.account_id == i.account_id)
+        async with self.begin() as conn:
+            granted = (
+                await conn.execute(sa.select(g.instance_id).where(g.user_id == user_id))
+            ).all()
+            own = (await conn.execute(connected.where(cn.user_id == user_id))).all()
+        found = {str(r[0]): Access.GRANTED for r in granted}
+        found.update({str(r[0]): Access.CONNECTED for r in own})
+        return found
+
+    async def may_use(self, user_id: str, instance_pk: str) -> bool:
+        """The user is enabled and connected the instance's account or was granted it."""
+        u = t.users.c
+        query = sa.select(u.id).where(
+            u.id == user_id, u.disabled.is_(False), sa.literal(instance_pk).in_(_usable(user_id))
+        )
+        async with self.begin() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def token_owner(self, account_pk: str, *, prefer: str | None = None) -> str | None:
+        """Whose Amazon token calls for the account use: `prefer`'s (the acting user's e-mail)
+        when they connected it, else the earliest connection still valid (an enabled user with
+        a stored token). None: nobody's token reaches it."""
+        cn, u, o = t.connections.c, t.users.c, t.oauth_tokens.c
+        mine = sa.case((u.email == prefer, 0), else_=1) if prefer is not None else sa.literal(1)
+        query = (
+            sa.select(u.email)
+            .select_from(
+                t.connections.join(t.users, u.id == cn.user_id).join(
+                    t.oauth_tokens, o.user_id == cn.user_id
+                )
+            )
+            .where(cn.account_id == account_pk, u.disabled.is_(False))
+            .order_by(mine, cn.created_at, u.email)
+            .limit(1)
+        )
+        async with self.begin() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else str(row[0])
+
+    async def grant(self, user_id: str, instance_pk: str, *, by: str | None) -> bool:
+        """Let the user use the instance; False: they had that grant already."""
+        g = t.grants.c
+        async with self.begin() as conn:
+            found = (
+                await conn.execute(
+                    sa.select(g.user_id).where(g.user_id == user_id, g.instance_id == instance_pk)
+                )
+            ).first()
+            if found is not None:
+                return False
+            await conn.execute(
+                t.grants.insert().values(
+                    user_id=user_id, instance_id=instance_pk, granted_by=by, created_at=self.clock()
+                )
+            )
+            return True
+
+    async def revoke_grant(self, user_id: str, instance_pk: str) -> bool:
+        """False: the user had no grant on the instance."""
+        g = t.grants.c
+        async with self.begin() as conn:
+            done = await conn.execute(
+                t.grants.delete().where(g.user_id == user_id, g.instance_id == instance_pk)
+            )
+            return bool(done.rowcount)
 
     # --- workflows -----------------------------------------------------------------------
 
@@ -373,10 +684,28 @@ class Store:
             "attempts": 0,
             "nonce": uuid.uuid4().hex,
         }
-        async with self.begin() as conn:
-            await conn.execute(t.workflow_executions.insert().values(**row))
-            await _record_event(conn, execution_id, ExecutionState.QUEUED, None, now, None)
+        try:
+            async with self.begin() as conn:
+                await conn.execute(t.workflow_executions.insert().values(**row))
+                await _record_event(conn, execution_id, ExecutionState.QUEUED, None, now, None)
+        except StoreError as exc:
+            # The user's Idempotency-Key was taken meanwhile: that execution is the answer.
+            if new.idempotency_key is None or not isinstance(exc.__cause__, IntegrityError):
+                raise
+            found = await self.execution_by_idempotency_key(new.user_id, new.idempotency_key)
+            if found is None:
+                raise
+            return found.id
         return execution_id
+
+    async def execution_by_idempotency_key(self, user_id: str, key: str) -> ExecutionRow | None:
+        c = t.workflow_executions.c
+        query = sa.select(t.workflow_executions).where(
+            c.user_id == user_id, c.idempotency_key == key
+        )
+        async with self.begin() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else ExecutionRow.from_row(row)
 
     async def get_execution(self, execution_id: str) -> ExecutionRow | None:
         c = t.workflow_executions.c
@@ -392,11 +721,25 @@ class Store:
         user_id: str | None = None,
         instance_pk: str | None = None,
         states: Sequence[str] | None = None,
+        visible_to: str | None = None,
+        limit: int | None = None,
+        before: tuple[float, str] | None = None,
     ) -> list[ExecutionRow]:
+        """Newest first: of `user_id` (the creator), of the instances `visible_to` may use,
+        on one instance, in `states`; `limit` rows older than `before` (created_at, id)."""
         c = t.workflow_executions.c
-        query = sa.select(t.workflow_executions).order_by(c.created_at.desc())
+        query = sa.select(t.workflow_executions).order_by(c.created_at.desc(), c.id.desc())
         if user_id is not None:
             query = query.where(c.user_id == user_id)
+        if visible_to is not None:
+            query = query.where(c.instance_id.in_(_usable(visible_to)))
+        if before is not None:
+            at, last_id = before
+            query = query.where(
+                sa.or_(c.created_at < at, sa.and_(c.created_at == at, c.id < last_id))
+            )
+        if limit is not None:
+            query = query.limit(limit)
         if instance_pk is not None:
             query = query.where(c.instance_id == instance_pk)
         if states is not None:
@@ -405,12 +748,17 @@ class Store:
             rows = (await conn.execute(query)).all()
         return [ExecutionRow.from_row(r) for r in rows]
 
-    async def execution_ids(self, *, user_id: str | None = None, prefix: str = "") -> list[str]:
-        """Ids of executions (of `user_id` when given) that start with `prefix`, sorted."""
+    async def execution_ids(
+        self, *, user_id: str | None = None, visible_to: str | None = None, prefix: str = ""
+    ) -> list[str]:
+        """Ids of executions (of `user_id`, of the instances `visible_to` may use, when given)
+        that start with `prefix`, sorted."""
         c = t.workflow_executions.c
         query = sa.select(c.id).order_by(c.id)
         if user_id is not None:
             query = query.where(c.user_id == user_id)
+        if visible_to is not None:
+            query = query.where(c.instance_id.in_(_usable(visible_to)))
         if prefix:
             query = query.where(c.id.startswith(prefix, autoescape=True))
         async with self.begin() as conn:
@@ -785,11 +1133,63 @@ class Store:
         async with self.begin() as conn:
             await conn.execute(t.audit_log.insert(), list(events))
 
+    async def list_audit(
+        self,
+        *,
+        involving: str | None = None,
+        user: str | None = None,
+        instance_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Audit rows, newest first: `involving` an e-mail (acting, or whose token was used),
+        of one acting `user`, one AMC `instance_id`, in [since, until), older than row
+        `before` (an id, for paging)."""
+        c = t.audit_log.c
+        query = sa.select(t.audit_log).order_by(c.id.desc()).limit(limit)
+        if involving is not None:
+            query = query.where(sa.or_(c.user_email == involving, c.token_owner == involving))
+        if user is not None:
+            query = query.where(c.user_email == user)
+        if instance_id is not None:
+            query = query.where(c.instance_id == instance_id)
+        if since is not None:
+            query = query.where(c.at >= since)
+        if until is not None:
+            query = query.where(c.at < until)
+        if before is not None:
+            query = query.where(c.id < before)
+        async with self.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return [dict(r._mapping) for r in rows]
+
+    async def execution_counts(self) -> dict[str, int]:
+        """How many executions are in each state (the REST API's metrics)."""
+        c = t.workflow_executions.c
+        query = sa.select(c.state, sa.func.count()).group_by(c.state)
+        async with self.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return {str(s): int(n) for s, n in rows}
+
     async def audit_counts(self) -> dict[str, int]:
         c = t.audit_log.c
         async with self.begin() as conn:
             rows = (await conn.execute(sa.select(c.kind, sa.func.count()).group_by(c.kind))).all()
         return {str(k): int(n) for k, n in rows}
+
+
+def _usable(user_id: str) -> sa.CompoundSelect[tuple[str]]:
+    """Pks of the instances the user may use: of accounts they connected, and granted ones."""
+    i, cn, g = t.amc_instances.c, t.connections.c, t.grants.c
+    connected = (
+        sa.select(i.id)
+        .join(t.connections, cn.account_id == i.account_id)
+        .where(cn.user_id == user_id)
+    )
+    granted = sa.select(g.instance_id).where(g.user_id == user_id)
+    return sa.union(connected, granted)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
