@@ -14,7 +14,7 @@ from tests.engine.live import Processes, day_window, real_env, run_amc, setup_re
 
 ROWS_PER_DAY = 120
 EXTRA_TABLE: dict[str, Any] = {
-    "name": "amazon_retail_purchases",
+    "name": "crm_orders",
     "columns": [
         {"name": "purchase_dt_utc", "data_type": "TIMESTAMP", "threshold": "MEDIUM"},
         {"name": "purchase_date_utc", "data_type": "DATE", "threshold": "LOW"},
@@ -25,7 +25,7 @@ EXTRA_TABLE: dict[str, Any] = {
 }
 LISTED_SQL = """-- Daily purchases of a table only the instance's dataSources knows.
 SELECT purchase_date_utc AS day, SUM(purchase_units) AS units, COUNT(1) AS purchases
-FROM amazon_retail_purchases
+FROM crm_orders
 GROUP BY 1
 """
 UNLISTED_SQL = """-- dsp_views_by_hour: a table this instance does not list (nor any catalogue).
@@ -36,7 +36,7 @@ GROUP BY 1
 
 
 def test_listed_table_runs_and_unlisted_table_is_amcs_to_refuse(tmp_path: Path) -> None:
-    assert CATALOGUE.table("amazon_retail_purchases") is None
+    assert CATALOGUE.table("crm_orders") is None
     assert CATALOGUE.table("dsp_views_by_hour") is None
     first, last = day_window(3)
     listed = tmp_path / "listed.sql"
@@ -54,7 +54,7 @@ def test_listed_table_runs_and_unlisted_table_is_amcs_to_refuse(tmp_path: Path) 
             env, tmp_path, "run", str(listed), "--instance", instance, *window,
             "--output", str(output),
         )  # fmt: skip
-        assert "amazon_retail_purchases" not in done.stderr, done.stderr
+        assert "crm_orders" not in done.stderr, done.stderr
         refused = run_amc(
             env, tmp_path, "run", str(unlisted), "--instance", instance, *window, expect=2
         )

@@ -18,7 +18,7 @@ from tests.sandbox.conftest import make_config
 from tests.sandbox.helpers import Api, window
 
 RETAIL: dict[str, Any] = {
-    "name": "amazon_retail_purchases",
+    "name": "crm_orders",
     "description": "Retail purchases (a paid dataset).",
     "columns": [
         {"name": "purchase_dt_utc", "data_type": "TIMESTAMP", "threshold": "MEDIUM"},
@@ -37,7 +37,7 @@ RETAIL: dict[str, Any] = {
 }
 DAILY = (
     "SELECT purchase_date_utc AS day, COUNT(1) AS purchases, "
-    "COUNT(DISTINCT user_id) AS buyers FROM amazon_retail_purchases GROUP BY 1"
+    "COUNT(DISTINCT user_id) AS buyers FROM crm_orders GROUP BY 1"
 )
 
 
@@ -86,12 +86,12 @@ def test_extra_table_defaults() -> None:
 def test_the_linter_in_sandbox_mode_can_know_the_extra_tables() -> None:
     config = make_config(extra_tables=[RETAIL])
     schema = schema_for_sandbox(config.extra_data_sources())
-    ok = "SELECT asin_category, SUM(purchase_units) AS n FROM amazon_retail_purchases GROUP BY 1"
+    ok = "SELECT asin_category, SUM(purchase_units) AS n FROM crm_orders GROUP BY 1"
     assert lint(ok, schema=schema) == []
     assert [p.message for p in lint(ok, schema=schema_for_sandbox())] == [
-        "unknown table 'amazon_retail_purchases'"
+        "unknown table 'crm_orders'"
     ]
-    leak = "SELECT user_id, COUNT(1) AS n FROM amazon_retail_purchases GROUP BY 1"
+    leak = "SELECT user_id, COUNT(1) AS n FROM crm_orders GROUP BY 1"
     assert any("VERY_HIGH" in p.message for p in lint(leak, schema=schema))
 
 
@@ -100,8 +100,8 @@ async def test_data_sources_list_the_extra_table(tmp_path: Path) -> None:
         api = await Api(embedded.client, embedded.sandbox).login()
         listed = (await api.request("GET", f"{api.base}/dataSources")).json()["dataSources"]
         names = [d["dataSourceId"] for d in listed]
-        assert names == [*CATALOGUE.names, "amazon_retail_purchases"]
-        one = await api.request("GET", f"{api.base}/dataSources/amazon_retail_purchases")
+        assert names == [*CATALOGUE.names, "crm_orders"]
+        one = await api.request("GET", f"{api.base}/dataSources/crm_orders")
         assert one.status_code == 200
         source = one.json()["dataSource"]
         assert source == listed[-1]
@@ -135,7 +135,7 @@ async def test_queries_on_an_extra_table_get_rows_for_each_day(tmp_path: Path) -
         grouped = (
             "SELECT asin_category, is_prime, SUM(purchase_units) AS units, "
             "SUM(purchase_amount) AS amount, SUM(quantity) AS quantity, "
-            "MAX(list_price) AS top_price FROM amazon_retail_purchases GROUP BY 1, 2"
+            "MAX(list_price) AS top_price FROM crm_orders GROUP BY 1, 2"
         )
         _, rows = await api.run(grouped, start=start, end=end)
         assert len(rows) - 1 == 16  # 8 categories (a LOW dimension) x prime or not
@@ -149,7 +149,7 @@ async def test_extra_table_users_are_the_populations(tmp_path: Path) -> None:
     """user_id is drawn from the same users as the modelled tables, so joins meet."""
     start, end = window(2)
     sql = (
-        "WITH buyers AS (SELECT DISTINCT user_id FROM amazon_retail_purchases), "
+        "WITH buyers AS (SELECT DISTINCT user_id FROM crm_orders), "
         "seen AS (SELECT DISTINCT user_id FROM dsp_impressions) "
         "SELECT COUNT(DISTINCT b.user_id) AS reached FROM buyers b JOIN seen s "
         "ON b.user_id = s.user_id"
@@ -164,19 +164,19 @@ async def test_extra_tables_keep_amcs_privacy_rules(tmp_path: Path) -> None:
     async with EmbeddedSandbox(make_config(extra_tables=[RETAIL]), tmp_path) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()
         leak = await api.create(
-            "SELECT user_id, COUNT(1) AS n FROM amazon_retail_purchases GROUP BY 1"
+            "SELECT user_id, COUNT(1) AS n FROM crm_orders GROUP BY 1"
         )
         assert leak.status_code == 400
         assert "Column 'user_id' has aggregation threshold VERY_HIGH" in leak.json()["details"]
         literal = await api.create(
-            "SELECT COUNT(1) AS n FROM amazon_retail_purchases WHERE zip = '98101'"
+            "SELECT COUNT(1) AS n FROM crm_orders WHERE zip = '98101'"
         )
         assert literal.status_code == 400
         assert "Column 'zip' has aggregation threshold HIGH" in literal.json()["details"]
         # a HIGH dimension with 200 values over one day's 300 rows: every group is under 100
         start, end = window(1)
         _, rows = await api.run(
-            "SELECT zip, COUNT(1) AS n FROM amazon_retail_purchases GROUP BY 1",
+            "SELECT zip, COUNT(1) AS n FROM crm_orders GROUP BY 1",
             start=start,
             end=end,
         )
@@ -187,7 +187,7 @@ async def test_extra_table_rows_are_deterministic(tmp_path: Path) -> None:
     start, end = window(2)
     sql = (
         "SELECT asin_category, marketplace_id, SUM(purchase_units) AS units "
-        "FROM amazon_retail_purchases GROUP BY 1, 2"
+        "FROM crm_orders GROUP BY 1, 2"
     )
     found = []
     for name, seed in (("a", 11), ("b", 11), ("c", 12)):
@@ -201,9 +201,9 @@ async def test_extra_table_rows_are_deterministic(tmp_path: Path) -> None:
 
 async def test_a_table_neither_catalogued_nor_listed_is_amcs_compile_error(api: Api) -> None:
     response = await api.create(
-        "SELECT asin_category, COUNT(1) AS n\nFROM amazon_retail_purchases GROUP BY 1"
+        "SELECT asin_category, COUNT(1) AS n\nFROM crm_orders GROUP BY 1"
     )
     assert response.status_code == 400
     details = response.json()["details"]
     assert details.startswith("Was unable to compile workflow ")
-    assert "Object 'amazon_retail_purchases' not found" in details
+    assert "Object 'crm_orders' not found" in details

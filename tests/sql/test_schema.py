@@ -26,7 +26,7 @@ DATA_SOURCES: list[dict[str, Any]] = [
         ],
     },
     {
-        "dataSourceId": "amazon_retail_purchases",
+        "dataSourceId": "crm_orders",
         "columns": [
             {"name": "asin", "columnType": "DIMENSION"},
             {"name": "purchase_units", "columnType": "METRIC"},
@@ -50,17 +50,17 @@ def test_sandbox_mode_knows_the_catalogue_and_refuses_other_tables() -> None:
     ok = "SELECT campaign, SUM(impressions) AS n FROM dsp_impressions GROUP BY 1"
     assert lint(ok, schema=schema) == []
     problems = lint(
-        "SELECT asin, COUNT(1) AS n\nFROM   amazon_retail_purchases GROUP BY 1", schema=schema
+        "SELECT asin, COUNT(1) AS n\nFROM   crm_orders GROUP BY 1", schema=schema
     )
     assert [(p.line, p.column, p.severity, p.message) for p in problems] == [
-        (2, 8, Severity.ERROR, "unknown table 'amazon_retail_purchases'")
+        (2, 8, Severity.ERROR, "unknown table 'crm_orders'")
     ]
     assert problems[0].hint == "the sandbox's catalogue has no such table"
 
 
 def test_sandbox_mode_with_the_sandboxs_extra_tables() -> None:
     schema = schema_for_sandbox(DATA_SOURCES[1:])
-    sql = "SELECT asin, SUM(purchase_units) AS n FROM amazon_retail_purchases GROUP BY 1"
+    sql = "SELECT asin, SUM(purchase_units) AS n FROM crm_orders GROUP BY 1"
     assert lint(sql, schema=schema) == []
     assert schema.table("dsp_impressions") is not None
 
@@ -86,16 +86,16 @@ def test_real_mode_a_known_table_takes_the_catalogues_classes() -> None:
 
 def test_real_mode_a_listed_uncatalogued_table_is_checked_with_its_columns() -> None:
     schema = schema_for_data_sources(DATA_SOURCES)
-    assert CATALOGUE.table("amazon_retail_purchases") is None
+    assert CATALOGUE.table("crm_orders") is None
     # no class is known for its columns, so no threshold rule refuses shopper_id
     sql = (
         "SELECT asin, shopper_id, SUM(purchase_units) AS n\n"
-        "FROM amazon_retail_purchases GROUP BY 1, 2"
+        "FROM crm_orders GROUP BY 1, 2"
     )
     problems = lint(sql, schema=schema)
     assert problems == []
     raise_for_errors(problems)
-    typo = "SELECT asin, SUM(purchase_unit) AS n\nFROM amazon_retail_purchases GROUP BY 1"
+    typo = "SELECT asin, SUM(purchase_unit) AS n\nFROM crm_orders GROUP BY 1"
     problems = lint(typo, schema=schema)
     assert [(p.line, p.column, p.severity, p.message, p.hint) for p in problems] == [
         (
