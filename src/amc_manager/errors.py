@@ -52,7 +52,10 @@ class UsageError(AmcManagerError):
 
 
 class InvalidQuery(UsageError):
-    """The SQL failed local validation (a lint error); the message names the first problem."""
+    """The SQL failed local validation (a lint error); the message names the first problem,
+    `problems` holds every one found (sql.Problem values; REST lists them in its 422)."""
+
+    problems: tuple[object, ...] = ()
 
 
 class ParameterError(UsageError):

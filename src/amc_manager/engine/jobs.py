@@ -97,8 +97,16 @@ def sql_hash(sql: str | None) -> str | None:
     return None if sql is None else hashlib.sha256(sql.encode("utf-8")).hexdigest()
 
 
-async def enqueue(store: Store, user_id: str, spec: RunSpec) -> str:
-    """Store the execution as `queued`; nothing reaches AMC until the engine admits it."""
+async def enqueue(
+    store: Store,
+    user_id: str,
+    spec: RunSpec,
+    *,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> str:
+    """Store the execution as `queued`; nothing reaches AMC until the engine admits it. With
+    an `idempotency_key` already used by the user, the id of the execution it made."""
     return await store.add_execution(
         NewExecution(
             user_id=user_id,
@@ -114,6 +122,8 @@ async def enqueue(store: Store, user_id: str, spec: RunSpec) -> str:
             time_window_end=spec.end,
             time_zone=spec.time_zone,
             options=spec.options,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
         )
     )
 

@@ -3,7 +3,9 @@ to 404 and 403; the CLI exits 2 for both, as for any request it cannot accept).
 
 UsageError (amc_manager.errors)
 ├── NotFound          the thing does not exist for this user (REST: 404)
-└── NotPermitted      the user sees the thing but may not do this to it (REST: 403)
+├── NotPermitted      the user sees the thing but may not do this to it (REST: 403)
+└── Conflict          the request clashes with what is stored (an idempotency key reused
+                      with another request; REST: 409)
 """
 
 from __future__ import annotations
@@ -17,3 +19,7 @@ class NotFound(UsageError):
 
 class NotPermitted(UsageError):
     """The user may see the thing but not do this (cancel another's run, an admin's task)."""
+
+
+class Conflict(UsageError):
+    """The request clashes with what is stored: an Idempotency-Key used for another request."""

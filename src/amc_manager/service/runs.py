@@ -12,7 +12,7 @@ from amc_manager.errors import AmcManagerError, UsageError
 from amc_manager.service.access import actor, client_for, resolve_instance
 from amc_manager.service.checks import RunOptions, WindowInput, check_sql, run_spec
 from amc_manager.service.datasources import schema_for
-from amc_manager.service.errors import NotPermitted
+from amc_manager.service.errors import Conflict, NotPermitted
 from amc_manager.service.executions import ExecutionView, find_execution, view_of
 from amc_manager.service.runtime import Runtime
 from amc_manager.sql import ParamValue, Problem
@@ -37,17 +37,38 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class Submitted:
-    """A queued run: its id and the warnings the check found (errors refuse the run)."""
+    """A queued run: its id and the warnings the check found (errors refuse the run);
+    `replayed`: an earlier request with the same idempotency key made it."""
 
     execution_id: str
     warnings: list[Problem]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """REST's `Idempotency-Key` (unique per user) and a hash of the request it came with."""
+
+    key: str
+    request_hash: str
 
 
 async def submit(
-    runtime: Runtime, email: str, request: RunRequest, *, now: datetime | None = None
+    runtime: Runtime,
+    email: str,
+    request: RunRequest,
+    *,
+    now: datetime | None = None,
+    idempotency: Idempotency | None = None,
 ) -> Submitted:
     """Check the request exactly as `validate` does, then queue it; nothing is stored when
-    anything is wrong."""
+    anything is wrong. With `idempotency`, a key the user used before answers with the
+    execution it made (even when both requests race: the store keeps the key unique), or
+    Conflict when it came with another request."""
+    if idempotency is not None:
+        earlier = await _replay(runtime, email, idempotency)
+        if earlier is not None:
+            return earlier
     if (request.sql is None) == (request.workflow_id is None):
         raise UsageError("give a SQL file or --workflow WORKFLOW_ID (one of them)")
     if not request.window.given:
@@ -77,8 +98,29 @@ async def submit(
         workflow_id=request.workflow_id,
         values=request.values,
     )
-    execution_id = await enqueue(runtime.store, (await actor(runtime, email)).id, spec)
+    key = None if idempotency is None else idempotency.key
+    digest = None if idempotency is None else idempotency.request_hash
+    me = await actor(runtime, email)
+    execution_id = await enqueue(
+        runtime.store, me.id, spec, idempotency_key=key, request_hash=digest
+    )
+    if idempotency is not None:  # a racing request with the key may have stored it first
+        await _replay(runtime, email, idempotency)
     return Submitted(execution_id, checked.warnings)
+
+
+async def _replay(runtime: Runtime, email: str, idempotency: Idempotency) -> Submitted | None:
+    me = await actor(runtime, email)
+    row = await runtime.store.execution_by_idempotency_key(me.id, idempotency.key)
+    if row is None:
+        return None
+    if row.request_hash != idempotency.request_hash:
+        raise Conflict(
+            f"Idempotency-Key {idempotency.key!r} was used for another request "
+            f"(execution {row.id})",
+            hint="use a new key for a new request",
+        )
+    return Submitted(row.id, [], replayed=True)
 
 
 async def follow_run(

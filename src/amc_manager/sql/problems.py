@@ -139,8 +139,11 @@ def summary(problems: Sequence[Problem]) -> str:
 
 def raise_for_errors(problems: Iterable[Problem]) -> None:
     """Raise InvalidQuery naming the first error, if any (for callers that submit the SQL)."""
-    for problem in sort_problems(problems):
+    ordered = sort_problems(problems)
+    for problem in ordered:
         if problem.is_error:
             where = f"{problem.file}:{problem.line}:{problem.column}" if problem.line else ""
             prefix = f"{where}: " if where else f"{problem.file}: "
-            raise InvalidQuery(prefix + _one_line(problem.message), hint=problem.hint)
+            error = InvalidQuery(prefix + _one_line(problem.message), hint=problem.hint)
+            error.problems = tuple(ordered)
+            raise error

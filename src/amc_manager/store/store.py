@@ -288,7 +288,7 @@ class Store:
         """The token with this hash and its user, whatever their state (the caller decides)."""
         k, u = t.api_tokens, t.users
         query = (
-            sa.select(k, *[col.label(f"user_{col.name}") for col in u.c])
+            sa.select(k, *[col.label(f"owner_{col.name}") for col in u.c])
             .join(u, u.c.id == k.c.user_id)
             .where(k.c.token_hash == token_hash)
         )
@@ -297,7 +297,7 @@ class Store:
         if row is None:
             return None
         m = row._mapping
-        user = UserRow.from_mapping({c.name: m[f"user_{c.name}"] for c in u.c})
+        user = UserRow.from_mapping({c.name: m[f"owner_{c.name}"] for c in u.c})
         return ApiTokenRow.from_row(row), user
 
     async def touch_api_token(self, token_id: str, at: float, *, every: float) -> None:

@@ -1,0 +1,31 @@
+"""One router per resource; `ROUTERS` is every one, in the order the OpenAPI lists them."""
+
+from __future__ import annotations
+
+from amc_manager.api.routes import (
+    audit,
+    events,
+    executions,
+    health,
+    instances,
+    library,
+    session,
+    tokens,
+    users,
+    validate,
+    workflows,
+)
+
+ROUTERS = [
+    health.router,
+    session.router,
+    users.router,
+    instances.router,
+    validate.router,
+    executions.router,
+    events.router,
+    workflows.router,
+    library.router,
+    tokens.router,
+    audit.router,
+]
