@@ -35,7 +35,7 @@ def _set_cookie(response: Response, request: Request, state: StateDep, who: Acto
     f"{PREFIX}/session",
     summary="Sign in with an e-mail and password; sets the session cookie.",
     response_model=SessionOut,
-    responses=documented(401, 413, 422, 429),
+    responses=documented(400, 401, 413, 422, 429),
 )
 async def sign_in(
     body: SessionIn, request: Request, response: Response, state: StateDep
