@@ -10,11 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
 
 from tests.api.conftest import SQL, Api, bearer, make_settings, started
+from tests.engine.live import POSTGRES_URL, fresh_postgres
 from tests.rows import same_rows
 
 TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="AMC_TEST_POSTGRES_URL is not set (PostgreSQL tests skipped)"
+        ),
+    ),
+]
 
 
 def window() -> dict[str, str]:
@@ -72,8 +83,12 @@ async def test_a_run_end_to_end_with_every_result_format(tmp_path: Path, clean_e
         assert same_rows([list(r.values()) for r in table.to_pylist()], rows)
 
 
-async def test_one_idempotency_key_makes_one_execution(tmp_path: Path, clean_env: None) -> None:
-    async with started(make_settings(tmp_path), worker=True) as api:
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_one_idempotency_key_makes_one_execution(
+    backend: str, tmp_path: Path, clean_env: None
+) -> None:
+    database_url = await fresh_postgres() if backend == "postgresql" else None
+    async with started(make_settings(tmp_path, database_url), worker=True) as api:
         token = await api.token()
         body = {"instance_id": await first_instance(api, token), "sql": SQL, **window()}
         headers = {**bearer(token), "Idempotency-Key": "nightly-2026-12-09"}

@@ -27,6 +27,9 @@ class _Server(uvicorn.Server):
         for state in self._states:
             state.draining.set()
         super().handle_exit(sig, frame)  # type: ignore[arg-type]
+        # uvicorn re-raises the signal after its graceful stop; ours is a clean exit (0), as
+        # `amc worker`'s is.
+        self._captured_signals.clear()
 
 
 def run_server(
