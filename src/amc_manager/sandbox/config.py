@@ -9,7 +9,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from amc_manager.catalogue import CATALOGUE, Column, DataType, Provenance, Table, ThresholdClass
+from amc_manager.catalogue import (
+    CATALOGUE,
+    Column,
+    ColumnRole,
+    DataType,
+    Provenance,
+    Table,
+    ThresholdClass,
+)
 from amc_manager.errors import ConfigurationError
 
 DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
@@ -126,7 +134,8 @@ class ExtraTable(BaseModel):
             name=self.name,
             description=self.description or f"Extra table {self.name} (sandbox configuration).",
             columns=tuple(
-                Column(c.name, c.data_type, c.threshold, c.description) for c in self.columns
+                Column(c.name, c.data_type, c.threshold, c.description, _role(c.threshold))
+                for c in self.columns
             ),
             provenance=Provenance("sandbox configuration: extra_tables", ""),
             window_column=self.window_column,
@@ -166,6 +175,26 @@ class SandboxConfig(BaseModel):
     sponsored_ads_events_per_day: int = Field(30_000, ge=100)
     faults: FaultConfig = Field(default_factory=FaultConfig)
     extra_tables: list[ExtraTable] = Field(default_factory=list)
+    # AMC Paid Features the instances subscribe to: true for all, or subscription names (as
+    # AMC's paid features overview names them, e.g. "Amazon Retail Purchases") or paid table
+    # names; the other paid tables are absent, as on an instance without the subscription.
+    paid_features: bool | list[str] = False
+
+    @field_validator("paid_features")
+    @classmethod
+    def _check_paid_features(cls, value: bool | list[str]) -> bool | list[str]:
+        if isinstance(value, bool):
+            return value
+        known = {t.name for t in _paid_tables()} | {str(t.paid_feature) for t in _paid_tables()}
+        lowered = {k.lower(): k for k in known}
+        unknown = [v for v in value if v.strip().lower() not in lowered]
+        if unknown:
+            subscriptions = sorted({str(t.paid_feature) for t in _paid_tables()})
+            raise ValueError(
+                f"{unknown[0]!r} is neither a paid feature nor a paid table; paid features: "
+                f"{', '.join(subscriptions) or 'none'}"
+            )
+        return [lowered[v.strip().lower()] for v in value]
 
     @field_validator("extra_tables")
     @classmethod
@@ -182,10 +211,20 @@ class SandboxConfig(BaseModel):
         parse_duration(value)
         return value
 
+    def paid_tables(self) -> list[Table]:
+        """The paid-feature tables the instances have (`paid_features`), in catalogue order."""
+        chosen = self.paid_features
+        if isinstance(chosen, bool):
+            return _paid_tables() if chosen else []
+        names = set(chosen)
+        return [t for t in _paid_tables() if t.name in names or t.paid_feature in names]
+
     def extra_data_sources(self) -> list[dict[str, Any]]:
-        """The extra tables as `dataSources` items, each column with its threshold class as
+        """The tables beyond AMC's free catalogue this sandbox serves (the enabled paid tables,
+        then the extra tables) as `dataSources` items, each column with its threshold class as
         `aggregationThreshold` (what `amc_manager.sql.schema_for_sandbox` reads), so a linter in
         sandbox mode knows them as this sandbox does."""
+        tables = [*self.paid_tables(), *(t.table() for t in self.extra_tables)]
         return [
             {
                 "dataSourceId": table.name,
@@ -198,7 +237,7 @@ class SandboxConfig(BaseModel):
                     for c in table.columns
                 ],
             }
-            for table in self.extra_tables
+            for table in tables
         ]
 
     def duration_range(self) -> tuple[float, float]:
@@ -208,6 +247,15 @@ class SandboxConfig(BaseModel):
     def scaled(self, seconds: float) -> float:
         """Real seconds for a simulated duration."""
         return seconds / self.time_scale
+
+
+def _role(threshold: ThresholdClass) -> ColumnRole:
+    """An extra column's role: a metric when it needs no threshold, as the README says."""
+    return ColumnRole.METRIC if threshold is ThresholdClass.NONE else ColumnRole.DIMENSION
+
+
+def _paid_tables() -> list[Table]:
+    return [t for t in CATALOGUE if t.paid_feature is not None]
 
 
 def parse_duration(value: str) -> tuple[float, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
@@ -14,8 +14,17 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from amc_manager.catalogue import ATTRIBUTION_WINDOW, CATALOGUE, DATA_LAG, Catalogue, Table
-from amc_manager.sandbox import columns, daily, synthetic
+from amc_manager.catalogue import (
+    ATTRIBUTION_WINDOW,
+    CATALOGUE,
+    DATA_LAG,
+    RETENTION_MONTHS,
+    Cadence,
+    Catalogue,
+    Table,
+)
+from amc_manager.sandbox import columns as columns_module
+from amc_manager.sandbox import daily, synthetic
 from amc_manager.sandbox.daily import DAY_SECONDS, EPOCH_ORDINAL, Code, Frame, World
 from amc_manager.sandbox.entities import strings
 from amc_manager.sandbox.population import (
@@ -28,9 +37,10 @@ from amc_manager.sandbox.population import (
 
 __all__ = ["DataConfig", "SyntheticData"]
 
-# AMC's 48 h availability lag and 13 months of retention (amc-api.md 6.1).
+# AMC's 48 h availability lag and 13 months of retention (amc-api.md 6.1); a table may document
+# a longer retention (Amazon Retail Purchases: 60 months).
 AVAILABILITY_LAG = DATA_LAG
-RETENTION = timedelta(days=396)  # 13 months, counted as days so every process agrees
+RETENTION = timedelta(days=synthetic.retention_days(RETENTION_MONTHS))  # 396 days
 _EPOCH = datetime(1970, 1, 1)
 # A click's traffic day may be the day after its impression's, so click-keyed reads start a day
 # early; conversion-keyed reads also reach back over the attribution window.
@@ -39,15 +49,15 @@ _LOOKBACK_DAYS = ATTRIBUTION_WINDOW.days + _CLICK_SPILL_DAYS
 _CONVERSION_COLUMNS = (
     "ts", "user", "advertiser", "asin", "category", "new_to_brand", "units", "sales", "key"
 )  # fmt: skip
-_Key = tuple[Code, int]
-_Builder = Callable[[World, Table, Frame], pa.Table]
+_Key = tuple[Code | str, int]
+_Builder = Callable[[World, Table, Frame, Iterable[str] | None], pa.Table]
 _BUILDERS: Mapping[str, _Builder] = {
-    "dsp_impressions": columns.dsp_impressions,
-    "dsp_clicks": columns.dsp_clicks,
-    "sponsored_ads_traffic": columns.sponsored_ads,
-    "amazon_attributed_events_by_traffic_time": columns.attributed,
-    "amazon_attributed_events_by_conversion_time": columns.attributed,
-    "conversions": columns.conversions,
+    "dsp_impressions": columns_module.dsp_impressions,
+    "dsp_clicks": columns_module.dsp_clicks,
+    "sponsored_ads_traffic": columns_module.sponsored_ads,
+    "amazon_attributed_events_by_traffic_time": columns_module.attributed,
+    "amazon_attributed_events_by_conversion_time": columns_module.attributed,
+    "conversions": columns_module.conversions,
 }
 
 
@@ -105,6 +115,10 @@ def _concat(frames: list[Frame], names: tuple[str, ...] | None = None) -> Frame:
     return {k: np.concatenate([f[k] for f in frames]) for k in keys}
 
 
+def _empty_frame() -> Frame:
+    return {name: np.zeros(0, np.int64) for name in ("ts", "user", "key")}
+
+
 def _select(frame: Frame, rows: npt.NDArray[Any]) -> Frame:
     """The rows picked by a boolean mask or an index array."""
     return {name: column[rows] for name, column in frame.items()}
@@ -114,9 +128,10 @@ class SyntheticData:
     """The sandbox's data: every table's rows are a pure function of (config, date).
 
     `catalogue` is the tables served: the six modelled ones have bespoke generators; any other
-    gets generic synthetic rows (`synthetic.py`), `rows_per_day[name]` of them a day.
-    Nothing is generated until asked for; generated days are kept in a bounded LRU cache.
-    Safe to share between threads (at worst two threads generate the same day twice).
+    gets generic synthetic rows (`synthetic.py`), `rows_per_day[name]` of them a day (or per
+    snapshot for snapshot tables). Nothing is generated until asked for; generated days are kept
+    in bounded LRU caches. Safe to share between threads (at worst two threads generate the same
+    day twice).
     """
 
     def __init__(
@@ -132,6 +147,8 @@ class SyntheticData:
         # Traffic days are large (tens of thousands of rows); attributed and organic days small.
         self._traffic = _Lru(self._config.cache_days)
         self._derived = _Lru(8 * self._config.cache_days)
+        # Days (or snapshots) of the tables without a bespoke model: small, many tables.
+        self._generic_days = _Lru(32 * self._config.cache_days)
 
     @property
     def config(self) -> DataConfig:
@@ -141,6 +158,11 @@ class SyntheticData:
     def _world(self) -> World:
         return World.build(self._config)
 
+    @property
+    def world(self) -> World:
+        """The population every table draws from: users, geography, ad entities, segments."""
+        return self._world
+
     @staticmethod
     def available_until(now: datetime) -> datetime:
         """No data at or after this: now minus 48 hours, floored to the hour."""
@@ -148,31 +170,47 @@ class SyntheticData:
         return lagged.replace(minute=0, second=0, microsecond=0)
 
     @staticmethod
-    def retention_start(now: datetime) -> datetime:
-        """No data before this: midnight 13 months (396 days) before available_until's day."""
-        day = SyntheticData.available_until(now).date() - RETENTION
+    def retention_start(now: datetime, months: int = RETENTION_MONTHS) -> datetime:
+        """No data before this: midnight `months` (13: 396 days) before available_until's day."""
+        retention = timedelta(days=synthetic.retention_days(months))
+        day = SyntheticData.available_until(now).date() - retention
         return datetime.combine(day, time())
 
-    def window(self, table: str, start: datetime, end: datetime, *, now: datetime) -> pa.Table:
+    def window(
+        self,
+        table: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        columns: Iterable[str] | None = None,
+    ) -> pa.Table:
         """The rows a query over [start, end) may read from `table`, as AMC would select them.
 
-        The window column must lie in the window and within [retention_start, available_until);
-        by_traffic_time also drops conversions at or after available_until. Columns are the
-        catalogue's, in order, plus the hidden `__user_key`.
+        The window column must lie in the window and within [retention_start, available_until)
+        (the table's own retention); by_traffic_time also drops conversions at or after
+        available_until. A snapshot table without a window column answers its latest snapshot
+        whatever the window. Columns are `columns` (default: the catalogue's, in order), plus
+        the hidden `__user_key`; only those are built.
         """
         spec = self._catalogue.table(table)
         if spec is None:
             raise ValueError(f"unknown table: {table!r}")
-        low = max(_naive_utc(start), self.retention_start(now))
+        names = None if columns is None else tuple(columns)
+        available = _ceil_seconds(self.available_until(now))
+        retained = self.retention_start(now, spec.retention_months)
+        if spec.cadence is Cadence.SNAPSHOT and spec.window_column is None:
+            frame = self._latest_snapshot(spec, available)
+            return synthetic.build(self._world, spec, frame, names)
+        low = max(_naive_utc(start), retained)
         high = min(_naive_utc(end), self.available_until(now))
         if low >= high:
-            return columns.schema_of(spec).empty_table()
-        available = _ceil_seconds(self.available_until(now))
+            return columns_module.schema_of(spec, names).empty_table()
         span = _Span(_ceil_seconds(low), _ceil_seconds(high), available)
         builder = _BUILDERS.get(spec.name)
         if builder is None:
-            return synthetic.build(self._world, spec, self._generic(spec, span))
-        return builder(self._world, spec, self._read(spec.name, span))
+            return synthetic.build(self._world, spec, self._generic(spec, span), names)
+        return builder(self._world, spec, self._read(spec.name, span), names)
 
     def users_frame(self) -> pa.Table:
         """The user pool with each user's stable attributes (for tests and curiosity)."""
@@ -216,11 +254,43 @@ class SyntheticData:
         return self._conversions(span)
 
     def _generic(self, spec: Table, span: _Span) -> Frame:
-        """Rows of a table without a bespoke model whose (hidden) time lies in the span."""
-        count = self._rows_per_day.get(spec.name, synthetic.DEFAULT_ROWS_PER_DAY)
-        days = [synthetic.day_frame(self._world, spec, day, count) for day in span.days()]
-        rows = _concat(days)
+        """Rows of a table without a bespoke model whose (hidden) time lies in the span: events
+        by their time, snapshots by the time they were taken."""
+        if spec.cadence is Cadence.SNAPSHOT:
+            first, last = synthetic.epoch_day(span.start), synthetic.epoch_day(span.end - 1)
+            taken = synthetic.snapshot_days(spec.refresh, first, last)
+            frames = [self._generic_day(spec, day, snapshot=True) for day in taken]
+        else:
+            frames = [self._generic_day(spec, day, snapshot=False) for day in span.days()]
+        if not frames:
+            return _empty_frame()
+        rows = _concat(frames)
         return _select(rows, span.contains(rows["ts"]))
+
+    def _latest_snapshot(self, spec: Table, available: int) -> Frame:
+        """The last snapshot taken before `available` (epoch seconds: no data from then on)."""
+        before = synthetic.epoch_day(available - 1) + 1
+        return self._generic_day(spec, synthetic.latest_snapshot(spec.refresh, before), True)
+
+    def _rows_of(self, spec: Table, snapshot: bool) -> int:
+        configured = self._rows_per_day.get(spec.name)
+        if configured is not None:
+            return configured
+        return synthetic.SNAPSHOT_ROWS if snapshot else synthetic.CATALOGUE_ROWS_PER_DAY
+
+    def _generic_day(self, spec: Table, day: int, snapshot: bool) -> Frame:
+        """One generated day (or snapshot) of a table without a bespoke model, cached."""
+        key = (spec.name, day)
+        with self._lock:
+            cached = self._generic_days.get(key)
+        if cached is not None:
+            return cached
+        count = self._rows_of(spec, snapshot)
+        make = synthetic.snapshot_frame if snapshot else synthetic.day_frame
+        frame = make(self._world, spec, day, count)
+        with self._lock:
+            self._generic_days.put(key, frame)
+        return frame
 
     def _conversions(self, span: _Span) -> Frame:
         attributed = self._days(Code.ATTRIBUTED, span, _LOOKBACK_DAYS, "ts")

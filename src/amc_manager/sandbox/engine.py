@@ -14,17 +14,18 @@ from amc_manager.catalogue import Table
 from amc_manager.sandbox.dialect import CompileError, invalid
 from amc_manager.sandbox.errors import SandboxError
 from amc_manager.sandbox.tables import USER_KEY_COLUMN
+from amc_manager.sandbox.values import ARROW_TYPES, column_type
 
-ARROW_TYPES: Mapping[str, pa.DataType] = {
-    "STRING": pa.string(),
-    "LONG": pa.int64(),
-    "INTEGER": pa.int32(),  # as the generator builds it, so a dry run binds the same types
-    "DOUBLE": pa.float64(),
-    "DECIMAL": pa.decimal128(38, 4),
-    "BOOLEAN": pa.bool_(),
-    "DATE": pa.date32(),
-    "TIMESTAMP": pa.timestamp("ms"),
-}
+__all__ = [
+    "ARROW_TYPES",
+    "RuntimeFailure",
+    "compile_failure",
+    "empty_table",
+    "execute",
+    "failure_from",
+    "normalize_types",
+    "output_names",
+]
 
 
 class RuntimeFailure(SandboxError):
@@ -38,7 +39,7 @@ class RuntimeFailure(SandboxError):
 
 def empty_table(table: Table) -> pa.Table:
     """A zero-row table shaped like the generator's window of `table` (for dry runs)."""
-    fields = [pa.field(c.name, ARROW_TYPES[c.data_type]) for c in table.columns]
+    fields = [pa.field(c.name, column_type(c)) for c in table.columns]
     fields.append(pa.field(USER_KEY_COLUMN, pa.int64()))
     return pa.schema(fields).empty_table()
 

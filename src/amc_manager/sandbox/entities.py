@@ -1,4 +1,4 @@
-"""Synthetic AMC sandbox ad entities: advertisers, campaigns, line items, ad groups and ASINs."""
+"""Synthetic AMC sandbox entities: advertisers, campaigns, line items, ASINs, segments, ..."""
 
 from __future__ import annotations
 
@@ -295,6 +295,79 @@ class Asins:
         )
 
 
+# Amazon audience segments: (taxonomy level 2, segment) for in-market and lifestyle ones. Each
+# goes with one advertiser (index modulo advertisers), whose fans are its likely members.
+_IN_MARKET = (
+    ("Home & Kitchen", "Kitchen Appliances"),
+    ("Home & Kitchen", "Bedding"),
+    ("Sports & Outdoors", "Camping Gear"),
+    ("Electronics", "Headphones"),
+    ("Pet Supplies", "Dog Food"),
+    ("Clothing", "Outerwear"),
+    ("Home & Kitchen", "Coffee Makers"),
+    ("Home & Kitchen", "Home Decor"),
+    ("Sports & Outdoors", "Hiking Footwear"),
+    ("Electronics", "Smart Speakers"),
+    ("Pet Supplies", "Cat Supplies"),
+    ("Clothing", "Socks & Hosiery"),
+)
+_LIFESTYLE = (
+    ("Food & Cooking", "Home Chefs"),
+    ("Home & Garden", "Home Improvers"),
+    ("Outdoors", "Outdoor Enthusiasts"),
+    ("Technology", "Tech Enthusiasts"),
+    ("Pets", "Pet Owners"),
+    ("Fashion", "Fashionistas"),
+    ("Food & Cooking", "Coffee Lovers"),
+    ("Family", "Parents"),
+    ("Outdoors", "Travelers"),
+    ("Technology", "Gamers"),
+    ("Pets", "Dog Lovers"),
+    ("Fitness", "Fitness Fans"),
+)
+SEGMENT_KINDS = ("In-market", "Lifestyle")
+US_MARKETPLACE_ID = 1  # AMC's numeric marketplace id of amazon.com
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Amazon audience segments (in-market and lifestyle), each drawn to one advertiser's fans."""
+
+    id: I64
+    kind: I64  # index into SEGMENT_KINDS
+    name: pa.StringArray
+    level_2: pa.StringArray
+    path: pa.StringArray
+    description: pa.StringArray
+    advertiser: I64
+    by_kind: Ragged
+    by_advertiser: Ragged
+
+    @classmethod
+    def build(cls, config: DataConfig) -> Segments:
+        rows = [(0, *r) for r in _IN_MARKET] + [(1, *r) for r in _LIFESTYLE]
+        kind = np.array([r[0] for r in rows], np.int64)
+        advertiser = np.arange(len(rows), dtype=np.int64) % config.advertisers
+        names = [f"{SEGMENT_KINDS[k]} - {leaf}" for k, _, leaf in rows]
+        return cls(
+            id=_ids(config.seed, 11, len(rows), 6),
+            kind=kind,
+            name=strings(names),
+            level_2=strings([level for _, level, _ in rows]),
+            path=strings([f"{SEGMENT_KINDS[k]} > {level} > {leaf}" for k, level, leaf in rows]),
+            description=strings(
+                [
+                    f"Shoppers {'in the market for' if k == 0 else 'who identify as'} "
+                    f"{leaf.lower()}"
+                    for k, _, leaf in rows
+                ]
+            ),
+            advertiser=advertiser,
+            by_kind=Ragged.of(kind, len(SEGMENT_KINDS)),
+            by_advertiser=Ragged.of(advertiser, config.advertisers),
+        )
+
+
 def _asin_codes(seed: int, count: int) -> list[str]:
     """ "B0" plus 8 base-36 digits of a stable hash, like real ASINs."""
     h = hash64(seed, Salt.ENTITY, 10_000_000 + np.arange(count))
@@ -316,6 +389,7 @@ class Entities:
     line_items: LineItems
     targeting: Targeting
     asins: Asins
+    segments: Segments
 
     @classmethod
     def build(cls, config: DataConfig) -> Entities:
@@ -327,4 +401,5 @@ class Entities:
             line_items=LineItems.build(config, campaigns),
             targeting=Targeting.build(config, advertisers, campaigns),
             asins=Asins.build(config, advertisers),
+            segments=Segments.build(config),
         )

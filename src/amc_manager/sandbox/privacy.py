@@ -81,7 +81,8 @@ def _measured(source: str, names: list[str], plan: PrivacyPlan, extra: str = "")
     ]
     distinct = f"list_distinct({USERS})"
     count = f"len({distinct}) - CASE WHEN list_contains({distinct}, -1) THEN 1 ELSE 0 END"
-    verdict = "(len(__u) = 0 OR __n >= __req)" if plan.enforce else "TRUE"
+    # A row standing for no user at all (segment_metadata alone) has nobody to protect.
+    verdict = "(len(__u) = 0 OR __n = 0 OR __n >= __req)" if plan.enforce else "TRUE"
     measures = f"{USERS} AS __u, {count} AS __n, greatest({', '.join(requirements)}) AS __req"
     return (
         f"m_{source} AS (SELECT *, {measures}{extra} FROM {source}), "
@@ -95,7 +96,7 @@ def _extras(plan: PrivacyPlan, discriminator: str, reason: str) -> list[str]:
         extras.append(f"{discriminator} AS __disc")
     if plan.user_count:
         cap = "CASE WHEN __req >= 100 THEN 100 ELSE 2 END"
-        extras.append(f"CASE WHEN len(__u) > 0 THEN CAST(least(__n, {cap}) AS BIGINT) END AS __cnt")
+        extras.append(f"CASE WHEN __n > 0 THEN CAST(least(__n, {cap}) AS BIGINT) END AS __cnt")
     if plan.reason:
         extras.append(f"{reason} AS __reason")
     return extras

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -15,7 +15,7 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope
 
-from amc_manager.catalogue import CATALOGUE, Catalogue, Table, ThresholdClass
+from amc_manager.catalogue import CATALOGUE, Catalogue, Column, Table, ThresholdClass
 from amc_manager.sandbox import rules
 from amc_manager.sandbox.dialect import AMC, CompileError, invalid, parse_statement
 from amc_manager.sandbox.engine import (
@@ -47,13 +47,15 @@ __all__ = [
 _SQL_TYPES = {"STRING": "STRING", "LONG": "BIGINT", "INTEGER": "INT", "DECIMAL": "DECIMAL(38, 4)"}
 
 
+def _sql_type(column: Column) -> str:
+    name = _SQL_TYPES.get(column.data_type, str(column.data_type))
+    return f"ARRAY<{name}>" if column.array else name
+
+
 @functools.lru_cache(maxsize=16)
 def _qualify_schema(catalogue: Catalogue) -> dict[str, object]:
     """The catalogue's tables as sqlglot's qualifier wants them (one per catalogue object)."""
-    return {
-        table.name: {c.name: _SQL_TYPES.get(c.data_type, str(c.data_type)) for c in table.columns}
-        for table in catalogue
-    }
+    return {table.name: {c.name: _sql_type(c) for c in table.columns} for table in catalogue}
 
 
 class QueryRuntimeError(SandboxError):
@@ -94,12 +96,21 @@ class CompiledQuery:
     output_columns: tuple[str, ...]
     plan: exp.Query  # DuckDB-ready AST with user lists; copied and clock-pinned per run
     privacy: PrivacyPlan
+    catalogue: Catalogue = CATALOGUE  # the served tables it was compiled against
 
 
 class WindowSource(Protocol):
     """What run_query needs from the data generator (SyntheticData)."""
 
-    def window(self, table: str, start: datetime, end: datetime, *, now: datetime) -> pa.Table: ...
+    def window(
+        self,
+        table: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        columns: Iterable[str] | None = None,
+    ) -> pa.Table: ...
 
 
 def compile_query(request: QueryRequest, catalogue: Catalogue = CATALOGUE) -> CompiledQuery:
@@ -128,7 +139,9 @@ def compile_query(request: QueryRequest, catalogue: Catalogue = CATALOGUE) -> Co
     privacy = _privacy_plan(lineage, request)
     translate_functions(qualified, workflow_id)
     plan = add_user_lists(lineage)
-    compiled = CompiledQuery(request, _tables(plan, catalogue), tuple(names), plan, privacy)
+    compiled = CompiledQuery(
+        request, _tables(plan, catalogue), tuple(names), plan, privacy, catalogue
+    )
     _dry_run(compiled, catalogue)
     return compiled
 
@@ -230,6 +243,12 @@ def _served(catalogue: Catalogue, name: str) -> Table:
     return table
 
 
+def _referenced_names(plan: exp.Query) -> frozenset[str]:
+    """Every column name the query mentions, whatever its table: a table's window builds only
+    these (a name another table also has costs a column built for nothing, never a miss)."""
+    return frozenset(column.name.lower() for column in plan.find_all(exp.Column))
+
+
 def _runnable_sql(compiled: CompiledQuery, now: datetime) -> str:
     plan = pin_clock(compiled.plan.copy(), now)
     return plan.sql(dialect="duckdb", identify=True)
@@ -238,8 +257,15 @@ def _runnable_sql(compiled: CompiledQuery, now: datetime) -> str:
 def run_query(compiled: CompiledQuery, data: WindowSource, *, now: datetime) -> pa.Table:
     """Run a compiled query on the window's data; the rows left after privacy filtering."""
     request = compiled.request
+    read = _referenced_names(compiled.plan)
     tables = {
-        name: data.window(name, request.window_start, request.window_end, now=now)
+        name: data.window(
+            name,
+            request.window_start,
+            request.window_end,
+            now=now,
+            columns=[c for c in _served(compiled.catalogue, name).column_names if c in read],
+        )
         for name in sorted(compiled.tables)
     }
     try:

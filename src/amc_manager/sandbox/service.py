@@ -51,8 +51,11 @@ class Sandbox:
         self.state_dir = state_dir
         self.clock = clock
         self.account: Account = build_account(config.seed, config.instances)
-        # AMC's catalogue and the configured extra tables: what dataSources lists and SQL reads.
-        self.catalogue: Catalogue = served_tables(t.table() for t in config.extra_tables)
+        # AMC's free catalogue, the paid tables subscribed to and the configured extra tables:
+        # what dataSources lists and SQL reads.
+        self.catalogue: Catalogue = served_tables(
+            (t.table() for t in config.extra_tables), config.paid_tables()
+        )
         self.stats = Stats()
         self.throttle = Throttle(config.throttle_rate * config.time_scale, config.throttle_burst)
         self.store = st.SandboxStore(state_dir / "sandbox.db" if state_dir else None)
@@ -425,7 +428,7 @@ def _data_source_json(table: Table) -> Doc:
         "columns": [
             {
                 "name": c.name,
-                "columnType": "METRIC" if c.threshold.value == "NONE" else "DIMENSION",
+                "columnType": c.role.value,
                 "description": c.description,
             }
             for c in table.columns

@@ -1,92 +1,157 @@
-"""Synthetic rows for tables the sandbox has no bespoke model of (the configured extra tables).
+"""Which rows a table without a bespoke model has: events per day, snapshots, entity lists.
 
-Each day holds a fixed number of rows, each standing for one user of the population drawn by
-activity, so user counts and aggregation thresholds behave as on the modelled tables. Every
-value is a stable hash of (seed, table, column, day, row): the same config gives the same rows
-in every process. Values follow the column's type and threshold class: low-class dimensions
-take a few values (so groups pass thresholds), high-class ones many, VERY_HIGH ones are unique
-per row, metrics are small numbers; `user_id` is the user's id, timestamps the row's time.
+Event tables hold a fixed number of rows a day, each standing for one user of the population
+(drawn by activity, from the audience the table records: DSP tables DSP users, sponsored-ads
+tables shoppers, others anyone), so user counts, joins and aggregation thresholds behave as on
+the modelled tables. Snapshot tables (`Cadence.SNAPSHOT`) hold one snapshot per refresh period,
+all its rows stamped with the snapshot's midnight; most of a snapshot's rows carry over to the
+next, as memberships do. A table without `user_id` that describes segments lists each segment
+once per snapshot. Column values come from `values.py`; this module only draws the rows.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
+from collections.abc import Iterable
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
 
-from amc_manager.catalogue import Column, DataType, Table, ThresholdClass
-from amc_manager.sandbox.columns import ARROW_TYPES, Columns, assemble, decimals
-from amc_manager.sandbox.daily import DAY_SECONDS, Frame, World, day_start
-from amc_manager.sandbox.population import I64, U64, hash64, hex_strings, unit
+from amc_manager.catalogue import Table
+from amc_manager.sandbox import values
+from amc_manager.sandbox.columns import assemble
+from amc_manager.sandbox.daily import DAY_SECONDS, EPOCH_ORDINAL, Frame, World, day_start, freeze
+from amc_manager.sandbox.population import UserSampler, hash64, unit
+from amc_manager.sandbox.values import NO_USER, Audience, Rows
 
 USER_ID = "user_id"
-DEFAULT_ROWS_PER_DAY = 500
+DEFAULT_ROWS_PER_DAY = 500  # extra tables (the config's default)
+CATALOGUE_ROWS_PER_DAY = 1_000  # catalogued tables without a bespoke model
+SNAPSHOT_ROWS = 2_000  # user rows of one snapshot
+_CHURN = 0.1  # share of a snapshot's rows that differ from the previous snapshot's
 _ROW_BITS = 20  # rows per day stay below 2**20 (the config caps them at a million)
-# Distinct values of a dimension by class: few for LOW (groups reach their users), many above.
-_FEW, _MANY = 8, 200
-_DIMENSION = frozenset({ThresholdClass.NONE, ThresholdClass.LOW})
-_OPAQUE = frozenset({ThresholdClass.VERY_HIGH, ThresholdClass.INTERNAL})
+_STABLE_DAY = 0  # the "day" in the keys of snapshot rows that carry over
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _stream(*names: str) -> int:
-    """A stable salt per table or column (Python's hash() differs between processes)."""
-    digest = hashlib.blake2b("\0".join(names).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1
+def has_users(table: Table) -> bool:
+    return table.column(USER_ID) is not None
+
+
+def lists_segments(table: Table) -> bool:
+    """A table describing segments (segment_metadata): one row per segment, no user."""
+    return not has_users(table) and table.column("segment_id") is not None
+
+
+def sampler(world: World, table: Table) -> UserSampler:
+    audience = Audience.of(table.name)
+    if audience == Audience.DSP:
+        return world.dsp_users
+    if audience == Audience.SPONSORED:
+        return world.shoppers
+    return world.everyone
 
 
 def day_frame(world: World, table: Table, day: int, rows: int) -> Frame:
-    """One day's rows of `table`: their time (epoch seconds), user index and row key."""
+    """One day's rows of an event table: their time (epoch seconds), user and row key."""
     seed = world.config.seed
     key = (np.int64(day) << _ROW_BITS) + np.arange(rows, dtype=np.int64)
-    seconds = (unit(hash64(seed, _stream(table.name, "#time"), key)) * DAY_SECONDS).astype(np.int64)
-    user = world.everyone.draw(unit(hash64(seed, _stream(table.name, "#user"), key)))
+    stream = values.stream
+    seconds = (unit(hash64(seed, stream(table.name, "#time"), key)) * DAY_SECONDS).astype(np.int64)
+    if has_users(table):
+        user = sampler(world, table).draw(unit(hash64(seed, stream(table.name, "#user"), key)))
+    else:
+        user = np.full(rows, NO_USER, np.int64)
     order = np.argsort(seconds, kind="stable")
-    return {"ts": day_start(day) + seconds[order], "user": user[order], "key": key[order]}
+    return freeze({"ts": day_start(day) + seconds[order], "user": user[order], "key": key[order]})
 
 
-def build(world: World, table: Table, frame: Frame) -> pa.Table:
-    """The Arrow rows of `table` for generated rows `frame` (a _Builder of data.py)."""
-    columns: Columns = {c.name: _values(world, table, c, frame) for c in table.columns}
-    return assemble(table, columns, frame["user"])
+def snapshot_frame(world: World, table: Table, day: int, rows: int) -> Frame:
+    """The snapshot of `table` taken at midnight starting date ordinal `day`."""
+    if lists_segments(table):
+        count = len(world.entities.segments.name)
+        return freeze(
+            {
+                "ts": np.full(count, day_start(day), np.int64),
+                "user": np.full(count, NO_USER, np.int64),
+                "key": np.arange(count, dtype=np.int64),
+                "segment": np.arange(count, dtype=np.int64),
+            }
+        )
+    seed, index = world.config.seed, np.arange(rows, dtype=np.int64)
+    fresh = unit(hash64(seed, values.stream(table.name, "#churn"), (day << _ROW_BITS) + index))
+    period = np.where(fresh < _CHURN, day, _STABLE_DAY).astype(np.int64)
+    key = (period << _ROW_BITS) + index
+    if has_users(table):
+        u = unit(hash64(seed, values.stream(table.name, "#user"), key))
+        user = sampler(world, table).draw(u)
+    else:
+        user = np.full(rows, NO_USER, np.int64)
+    return freeze({"ts": np.full(rows, day_start(day), np.int64), "user": user, "key": key})
 
 
-def _values(world: World, table: Table, column: Column, f: Frame) -> pa.Array[Any]:
-    h = hash64(world.config.seed, _stream(table.name, column.name), f["key"])
-    kind, cls = column.data_type, column.threshold
-    if kind is DataType.TIMESTAMP:
-        return pa.array(f["ts"] * 1000, pa.timestamp("ms"))
-    if kind is DataType.DATE:
-        return pa.array((f["ts"] // DAY_SECONDS).astype(np.int32), pa.date32())
-    if kind is DataType.STRING:
-        if column.name == USER_ID:
-            return world.user_ids.take(np.asarray(f["user"], np.int64))
-        return _strings(world, column, h)
-    if kind is DataType.BOOLEAN:
-        return pa.array((h & np.uint64(1)).astype(np.bool_), pa.bool_())
-    if kind is DataType.DECIMAL:
-        return decimals((h % np.uint64(1_000_000)).astype(np.int64))
-    if kind is DataType.DOUBLE and cls is ThresholdClass.NONE:
-        cents = (h % np.uint64(10_000)).astype(np.float64)
-        return pa.array(cents / 100.0, pa.float64())
-    return pa.array(_numbers(cls, h), ARROW_TYPES[kind])
+def snapshot_days(refresh: str, first: int, last: int) -> list[int]:
+    """Date ordinals in [first, last] on which a table refreshed `refresh` takes a snapshot.
+
+    "monthly ... first Thursday" (AMC's historical segment snapshots) is the first Thursday of
+    each month; other monthly tables the 1st; weekly ones a named weekday (Monday if none);
+    anything else daily."""
+    text = refresh.lower()
+    if "month" in text:
+        weekday = _weekday(text)
+        return [d for d in range(first, last + 1) if _monthly(d, weekday)]
+    if "week" in text:
+        weekday = _weekday(text)
+        wanted = 0 if weekday is None else weekday
+        return [d for d in range(first, last + 1) if date.fromordinal(d).weekday() == wanted]
+    return list(range(first, last + 1))
 
 
-def _numbers(cls: ThresholdClass, h: U64) -> I64:
-    """Metrics are small counts (1-5); dimensions are ids, as many as their class allows."""
-    if cls is ThresholdClass.NONE:
-        return 1 + (h % np.uint64(5)).astype(np.int64)
-    if cls in _OPAQUE:
-        return (h >> np.uint64(34)).astype(np.int64)
-    few = cls in _DIMENSION
-    return 1_000 + (h % np.uint64(_FEW if few else _MANY)).astype(np.int64)
+def _weekday(text: str) -> int | None:
+    for number, name in enumerate(_WEEKDAYS):
+        if name in text:
+            return number
+    return None
 
 
-def _strings(world: World, column: Column, h: U64) -> pa.Array[Any]:
-    if column.threshold in _OPAQUE:
-        seed = world.config.seed
-        return hex_strings([h, hash64(seed, _stream(column.name, "#b"), h.astype(np.int64))])
-    count = _FEW if column.threshold in _DIMENSION else _MANY
-    labels = pa.array([f"{column.name} {i + 1}" for i in range(count)], pa.string())
-    return labels.take((h % np.uint64(count)).astype(np.int64))
+def _monthly(day: int, weekday: int | None) -> bool:
+    moment = date.fromordinal(day)
+    if weekday is None:
+        return moment.day == 1
+    return moment.weekday() == weekday and moment.day <= 7
+
+
+def latest_snapshot(refresh: str, before: int) -> int:
+    """The last snapshot day strictly before date ordinal `before` (at most ~2 months back)."""
+    days = snapshot_days(refresh, before - 62, before - 1)
+    return days[-1] if days else before - 1
+
+
+def epoch_day(seconds: int) -> int:
+    """Date ordinal of an epoch second."""
+    return seconds // DAY_SECONDS + EPOCH_ORDINAL
+
+
+def build(world: World, table: Table, frame: Frame, names: Iterable[str] | None) -> pa.Table:
+    """The Arrow rows of `table` for generated rows `frame`: columns `names`, then the hidden
+    user key."""
+    return assemble(Rows(world, table, table.name, frame), {}, names)
+
+
+def retention_days(months: int) -> int:
+    """A retention in months as whole days (13 months: 396, as every process counts them)."""
+    return round(months * 365.25 / 12)
+
+
+__all__ = [
+    "CATALOGUE_ROWS_PER_DAY",
+    "DEFAULT_ROWS_PER_DAY",
+    "SNAPSHOT_ROWS",
+    "build",
+    "day_frame",
+    "epoch_day",
+    "latest_snapshot",
+    "retention_days",
+    "snapshot_days",
+    "snapshot_frame",
+]

@@ -89,15 +89,17 @@ class KnownSchema:
 
 
 def schema_for_sandbox(extra_sources: Iterable[Mapping[str, Any]] = ()) -> KnownSchema:
-    """Sandbox mode: the catalogue's tables; any other table is an error.
+    """Sandbox mode: the catalogue's tables an instance without paid features has; any other
+    table is an error.
 
-    `extra_sources` are the sandbox's configured extra tables as its `dataSources` lists them
-    (the same shape as `schema_for_data_sources` reads), for a sandbox that has some.
+    `extra_sources` are the tables the sandbox serves beyond those (the paid tables its config
+    enables, its extra tables: `SandboxConfig.extra_data_sources()`) as its `dataSources` lists
+    them (the same shape as `schema_for_data_sources` reads).
     """
     extra = tuple(extra_sources)
     if not extra:
-        return _catalogue_schema()
-    tables = [*_catalogue_tables(CATALOGUE), *_data_source_tables(extra)]
+        return _free_schema()
+    tables = [*_catalogue_tables(_FREE), *_data_source_tables(extra)]
     return KnownSchema(tables, origin=SANDBOX_ORIGIN)
 
 
@@ -156,3 +158,12 @@ def _catalogue_tables(catalogue: Catalogue) -> list[SchemaTable]:
 @functools.cache
 def _catalogue_schema() -> KnownSchema:
     return KnownSchema(_catalogue_tables(CATALOGUE), origin=SANDBOX_ORIGIN)
+
+
+# The sandbox serves a paid-feature table only when its config subscribes to it.
+_FREE = Catalogue(t for t in CATALOGUE if t.paid_feature is None)
+
+
+@functools.cache
+def _free_schema() -> KnownSchema:
+    return KnownSchema(_catalogue_tables(_FREE), origin=SANDBOX_ORIGIN)
