@@ -25,6 +25,7 @@ from amc_manager.cli.common import (
     table,
     user_mode,
 )
+from amc_manager.cli.runopts import FormatOption, RunArgs, takes_run_options
 
 if TYPE_CHECKING:
     from amc_manager.service.executions import ExecutionView
@@ -38,9 +39,6 @@ executions_app = typer.Typer(
 IdArgument = Annotated[
     str, typer.Argument(metavar="ID", help="Execution id or a unique prefix (6+ characters).")
 ]
-FormatOption = Annotated[
-    str | None, typer.Option("--format", metavar="FORMAT", help="csv, parquet, json or jsonl.")
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -50,102 +48,67 @@ def register(app: typer.Typer) -> None:
     app.add_typer(executions_app, name="executions")
 
 
+@takes_run_options
 def run(
     file: Annotated[
         Path | None,
         typer.Argument(metavar="FILE.sql", help="The SQL file (omit with --workflow)."),
     ] = None,
-    instance: Annotated[
-        str | None, typer.Option(metavar="ID", help="AMC instance id or internal id.")
-    ] = None,
     workflow: Annotated[
         str | None, typer.Option(metavar="WORKFLOW_ID", help="Run this saved workflow instead.")
     ] = None,
-    start: Annotated[
-        str | None, typer.Option(metavar="START", help="Window start: a date or a date-time.")
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(metavar="END", help="Window end; a date alone is inclusive (that day)."),
-    ] = None,
-    window: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TYPE",
-            help="A relative window instead: MOST_RECENT_DAY, MOST_RECENT_WEEK, "
-            "CURRENT_MONTH, PREVIOUS_MONTH or ALL.",
-        ),
-    ] = None,
-    timezone: Annotated[
-        str, typer.Option(metavar="TZ", help="IANA time zone of the window.")
-    ] = "UTC",
-    param: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME=VALUE", help="A text value, taken as is (repeatable)."),
-    ] = None,
-    param_json: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME=JSON", help="A typed JSON value (repeatable)."),
-    ] = None,
-    params_file: Annotated[
-        Path | None, typer.Option(metavar="FILE.json", help="A JSON object of name: value.")
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option(metavar="PATH", help="Write the rows to this file.")
-    ] = None,
-    fmt: FormatOption = None,
-    timeout: Annotated[
-        int | None, typer.Option(metavar="SECONDS", help="AMC's execution timeout, 900-86400.")
-    ] = None,
-    ignore_data_gaps: Annotated[
-        bool, typer.Option("--ignore-data-gaps", help="Run despite incomplete data.")
-    ] = False,
-    filtered_column: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="AMC's filteredMetricsDiscriminatorColumn: keep under-threshold rows, "
-            "folded into NULL dimensions and flagged in this column.",
-        ),
-    ] = None,
-    no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the local SQL check.")] = False,
-    no_wait: Annotated[
-        bool, typer.Option("--no-wait", help="Return once submitted or queued.")
-    ] = False,
-    as_user: AsOption = None,
+    *,
+    options: RunArgs,
 ) -> None:
     """Validate, submit, wait, download every result file and write the rows.
 
     The first line of stdout is the execution id. Without --output a preview follows
     and the full result stays in AMC_HOME/results. Ctrl-C detaches: the execution goes on.
     """
+    from amc_manager.service.checks import read_sql
+
+    sql = read_sql(file) if file is not None else None
+    source = str(file) if file is not None else "<workflow>"
+    execute_run(options, sql=sql, source=source, workflow_id=workflow)
+
+
+def execute_run(
+    options: RunArgs, *, sql: str | None, source: str, workflow_id: str | None = None
+) -> None:
+    """`amc run`'s work for any command that runs SQL: check the options, submit through the
+    application layer, follow (Ctrl-C detaches), then write or preview the rows."""
     from amc_manager.errors import UsageError
-    from amc_manager.service.checks import RunOptions, WindowInput, parse_values, read_sql
+    from amc_manager.service.checks import RunOptions, WindowInput, parse_values
     from amc_manager.service.executions import output_format, prove_writable
     from amc_manager.service.runs import RunRequest
 
-    if not instance:
+    if not options.instance:
         raise UsageError(
             "--instance is required", hint="give the AMC instance id (amc instances list)"
         )
+    output, fmt, no_wait = options.output, options.fmt, options.no_wait
     chosen = output_format(output, fmt)
     if output is not None:
         prove_writable(output)
     elif chosen == "parquet" and fmt is not None:
         raise UsageError("Parquet needs --output", hint="add --output result.parquet")
     request = RunRequest(
-        instance=instance,
-        window=WindowInput(start=start, end=end, window=window, time_zone=timezone),
-        sql=read_sql(file) if file is not None else None,
-        source=str(file) if file is not None else "<workflow>",
-        workflow_id=workflow,
-        values=parse_values(param or (), param_json or (), params_file),
-        options=RunOptions(
-            timeout=timeout, ignore_data_gaps=ignore_data_gaps, filtered_column=filtered_column
+        instance=options.instance,
+        window=WindowInput(
+            start=options.start, end=options.end, window=options.window, time_zone=options.timezone
         ),
-        lint=not no_lint,
+        sql=sql,
+        source=source,
+        workflow_id=workflow_id,
+        values=parse_values(options.param, options.param_json, options.params_file),
+        options=RunOptions(
+            timeout=options.timeout,
+            ignore_data_gaps=options.ignore_data_gaps,
+            filtered_column=options.filtered_column,
+        ),
+        lint=not options.no_lint,
     )
-    settings = settings_for(as_user)
+    settings = settings_for(options.as_user)
 
     async def body() -> int:
         from amc_manager.service import runs

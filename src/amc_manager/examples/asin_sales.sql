@@ -1,4 +1,7 @@
--- ASIN-level sales: purchases, units and sales per ASIN, with the share of sales that ads were credited for.
+-- title: ASIN sales and the share credited to ads
+-- question: How much did each ASIN sell (purchases, units, sales, new-to-brand buyers), and what share of those sales did ads get credit for?
+-- tables: amazon_attributed_events_by_conversion_time, conversions
+-- description: All purchases come from the conversions table; the credited share divides the attributed sales of amazon_attributed_events_by_conversion_time by them.
 WITH all_sales AS (
   SELECT
     advertiser,

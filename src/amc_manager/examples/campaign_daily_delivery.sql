@@ -1,4 +1,7 @@
--- Daily delivery of one DSP campaign (parameter campaign_filter): impressions, reach, spend and clicks per day.
+-- title: Daily delivery of one DSP campaign
+-- question: How many impressions, users, spend and clicks did one DSP campaign get each day?
+-- tables: dsp_clicks, dsp_impressions
+-- description: Set campaign_filter to the campaign's exact name (`--param campaign_filter=...`); the default names a campaign of the sandbox.
 -- @param campaign_filter STRING "Acme Spring Sale DSP"
 WITH daily_impressions AS (
   SELECT

@@ -1,4 +1,7 @@
--- Campaign performance: DSP delivery, cost and reach per campaign.
+-- title: DSP campaign performance
+-- question: How many impressions, users reached and spend did each DSP campaign have, at what CPM?
+-- tables: dsp_impressions
+-- description: Spend is total_cost (millicents, fees included) converted to dollars.
 SELECT
   advertiser,
   campaign,

@@ -1,4 +1,7 @@
--- Cross-channel lift: purchase rate of users reached by DSP only, sponsored ads only or both, and the lift of each group over DSP only.
+-- title: Cross-channel conversion lift
+-- question: Do users reached by both DSP and sponsored ads purchase at a higher rate than users reached by only one of them?
+-- tables: conversions, dsp_impressions, sponsored_ads_traffic
+-- description: Lift is each group's purchase rate over the DSP-only group's, minus one. Exposure is not random, so read it as a correlation.
 WITH dsp AS (
   SELECT user_id, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY user_id
 ),

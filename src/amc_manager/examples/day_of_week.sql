@@ -1,4 +1,7 @@
--- Day of week: attributed purchasers, purchases and sales by weekday of the conversion (US Eastern time) for DSP and for sponsored ads.
+-- title: Purchases by day of week
+-- question: On which weekdays (US Eastern time) do ad-attributed purchases happen, for DSP and for sponsored ads?
+-- tables: amazon_attributed_events_by_conversion_time
+-- description: Change the time zone in CONVERT_TIME_ZONE_FROM_UTC for other markets.
 SELECT
   DATE_FORMAT(
     CONVERT_TIME_ZONE_FROM_UTC(conversion_event_dt_utc, 'America/New_York'), 'EEEE'

@@ -1,4 +1,6 @@
--- Device mix: impressions, clicks and reach per device type, for DSP and for sponsored ads.
+-- title: Device mix
+-- question: How are impressions, clicks and reach split across device types, for DSP and for sponsored ads?
+-- tables: dsp_clicks, dsp_impressions, sponsored_ads_traffic
 WITH dsp_devices AS (
   SELECT 'dsp' AS channel, device_type, user_id, impressions, 0 AS clicks
   FROM dsp_impressions

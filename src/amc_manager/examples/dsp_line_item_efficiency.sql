@@ -1,4 +1,6 @@
--- DSP line-item cost efficiency: CPM, CTR, cost per click and cost per reached user for each line item.
+-- title: DSP line-item cost efficiency
+-- question: Which DSP line items buy impressions, clicks and reach most cheaply (CPM, CTR, cost per click, cost per reached user)?
+-- tables: dsp_clicks, dsp_impressions
 WITH delivery AS (
   SELECT
     campaign,

@@ -1,4 +1,6 @@
--- Overlap: users reached by DSP, by sponsored ads, or by both.
+-- title: Overlap of DSP and sponsored ads audiences
+-- question: How many users were reached by DSP only, by sponsored ads only, and by both?
+-- tables: dsp_impressions, sponsored_ads_traffic
 WITH dsp AS (
   SELECT user_id, SUM(impressions) AS dsp_impressions FROM dsp_impressions GROUP BY user_id
 ),

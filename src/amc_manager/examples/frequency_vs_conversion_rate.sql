@@ -1,4 +1,7 @@
--- Frequency vs conversion rate: DSP-reached users bucketed by how many impressions they saw, and what share of each bucket purchased.
+-- title: Frequency vs conversion rate
+-- question: At what DSP impression frequency does the share of reached users who purchase stop growing?
+-- tables: conversions, dsp_impressions
+-- description: Users are bucketed by their impressions over the whole window; purchases come from the conversions table.
 WITH exposure AS (
   SELECT user_id, SUM(impressions) AS frequency
   FROM dsp_impressions

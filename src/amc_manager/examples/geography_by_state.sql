@@ -1,4 +1,7 @@
--- Geography: DSP reach, impressions and spend by US state, with the attributed purchases of the users reached there.
+-- title: DSP delivery and purchases by US state
+-- question: Where (by US state) did DSP reach users, at what spend, and how many of them purchased?
+-- tables: amazon_attributed_events_by_conversion_time, dsp_impressions
+-- description: State is a LOW column; postal codes, cities and DMAs are HIGH and cannot be filtered with literal values.
 WITH reached AS (
   SELECT
     iso_state_province_code AS state,

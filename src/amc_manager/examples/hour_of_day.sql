@@ -1,4 +1,6 @@
--- Hour of day: DSP impressions, reach, clicks and click-through rate by hour of the day in US Eastern time.
+-- title: DSP delivery by hour of day
+-- question: At which hours of the day (US Eastern time) are DSP impressions served and clicked?
+-- tables: dsp_clicks, dsp_impressions
 WITH impressions_by_hour AS (
   SELECT
     EXTRACT(HOUR FROM CONVERT_TIME_ZONE_FROM_UTC(impression_dt, 'America/New_York')) AS hour_et,

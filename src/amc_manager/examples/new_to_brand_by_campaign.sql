@@ -1,4 +1,7 @@
--- New-to-brand by campaign: how many purchasers, purchases and sales each campaign drove from first-time buyers of the brand.
+-- title: New-to-brand purchases by campaign
+-- question: How many purchasers, purchases and sales did each campaign bring from customers new to the brand?
+-- tables: amazon_attributed_events_by_conversion_time
+-- description: New to brand means no purchase of the brand in the previous 12 months.
 SELECT
   advertiser,
   COALESCE(ad_product_type, 'dsp') AS ad_product,

@@ -1,4 +1,7 @@
--- Path to conversion: which ordered sequence of ad products (DSP, sponsored products, brands, display) purchasers touched before buying, and what each path sold.
+-- title: Path to conversion by ad product
+-- question: In which order did purchasers meet DSP, sponsored products, brands and display before buying, and what did each path sell?
+-- tables: amazon_attributed_events_by_conversion_time
+-- description: A path is the ordered list of ad products by first touch, up to four steps.
 WITH touches AS (
   -- One row per purchaser and ad product, with the first time the product reached them.
   SELECT

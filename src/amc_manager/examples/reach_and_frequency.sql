@@ -1,4 +1,6 @@
--- Reach and frequency: how many users saw each campaign how many times.
+-- title: Reach and frequency by campaign
+-- question: How many users saw each DSP campaign, and how many times did each of them see it?
+-- tables: dsp_impressions
 WITH user_frequency AS (
   SELECT campaign, user_id, COUNT(*) AS frequency
   FROM dsp_impressions

@@ -1,4 +1,7 @@
--- Sponsored products vs brands vs display: spend, attributed sales, ROAS and ACOS per ad product (sales by traffic time, as sponsored ads reports them).
+-- title: Sponsored ads ROAS and ACOS by ad product
+-- question: What did sponsored products, brands and display each cost and sell (ROAS, ACOS)?
+-- tables: amazon_attributed_events_by_traffic_time, sponsored_ads_traffic
+-- description: Sales are by traffic time, as sponsored ads reports count them; spend is in microcents.
 WITH spend AS (
   SELECT
     ad_product_type,

@@ -1,4 +1,6 @@
--- Sponsored ads search terms: which shopper search terms and keywords earn impressions and clicks, at what cost per click.
+-- title: Sponsored ads search terms
+-- question: Which shopper search terms and keywords earn sponsored ads impressions and clicks, at what cost per click?
+-- tables: sponsored_ads_traffic
 SELECT
   ad_product_type,
   campaign,

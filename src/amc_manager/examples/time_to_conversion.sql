@@ -1,4 +1,7 @@
--- Time to conversion: how long after the ad click or impression purchases happen, bucketed from under 6 hours to 14 days.
+-- title: Time to conversion
+-- question: How long after the ad impression or click do attributed purchases happen?
+-- tables: amazon_attributed_events_by_conversion_time
+-- description: Buckets run from under 6 hours to the 14-day attribution window.
 WITH lags AS (
   SELECT
     user_id,

@@ -1,4 +1,7 @@
--- Weekly trend: DSP impressions, reach and spend per week (weeks start on Monday, UTC), with the attributed purchases of the same weeks.
+-- title: Weekly DSP trend
+-- question: How do DSP impressions, reach, spend and attributed purchases move week by week?
+-- tables: amazon_attributed_events_by_conversion_time, dsp_impressions
+-- description: Weeks start on Monday, UTC.
 WITH delivery AS (
   SELECT
     CAST(DATE_TRUNC('WEEK', impression_dt) AS DATE) AS week_start,
