@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "amc_manager"
 # part -> the amc_manager parts it must never import
 FORBIDDEN = {
     "cli": ("store", "engine"),
+    "api": ("store", "engine", "cli", "sandbox"),
     "client": ("store", "engine", "sandbox", "service", "cli"),
     "sql": ("sandbox", "store", "engine", "client", "service", "cli"),
     "store": ("engine", "service", "cli", "sandbox"),

@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from amc_manager.api import problems
 from amc_manager.api.deps import ApiState
-from amc_manager.api.metrics import ApiMetrics, MeteredAuditSink
+from amc_manager.api.metrics import ApiMetrics
 from amc_manager.api.middleware import AccessLog, BodyLimit, SecurityHeaders
 from amc_manager.api.routes import ROUTERS
 from amc_manager.api.security import SessionSigner
@@ -88,7 +88,7 @@ async def _opened(settings: Settings, metrics: ApiMetrics) -> AsyncIterator[ApiS
     from amc_manager.service.runtime import Runtime
 
     runtime = Runtime(settings)
-    runtime.audit = MeteredAuditSink(runtime.store, metrics)  # before any client exists
+    runtime.audit.observer = metrics.observe_call  # every AMC call, counted
     async with runtime:
         secret = await runtime.secret_key()
         if runtime.sandbox_mode:

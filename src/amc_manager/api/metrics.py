@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from amc_manager.client import AuditEvent
-from amc_manager.service.runtime import StoreAuditSink
-from amc_manager.store import Store
-from amc_manager.store.rows import ExecutionState
+from amc_manager.service import ExecutionState
 
 if TYPE_CHECKING:
     from amc_manager.service.runtime import Runtime
@@ -69,15 +67,3 @@ class ApiMetrics:
         for state in ExecutionState:
             self.executions.labels(state.value).set(counts.get(state.value, 0))
         return generate_latest(self.registry)
-
-
-class MeteredAuditSink(StoreAuditSink):
-    """The runtime's audit sink that also counts every AMC call for the metrics."""
-
-    def __init__(self, store: Store, metrics: ApiMetrics) -> None:
-        super().__init__(store)
-        self._metrics = metrics
-
-    def record_as(self, event: AuditEvent, acting: str) -> None:
-        self._metrics.observe_call(event)
-        super().record_as(event, acting)

@@ -31,9 +31,9 @@ from amc_manager.errors import (
     UsageError,
     WindowError,
 )
+from amc_manager.service import InvalidTransition, StoreError
 from amc_manager.service.errors import Conflict, NotFound, NotPermitted
 from amc_manager.sql.problems import Problem as SourceProblem
-from amc_manager.store.errors import InvalidTransition, StoreError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("amc_manager.api")

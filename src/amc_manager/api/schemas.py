@@ -6,7 +6,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from amc_manager.store.rows import Access, ExecutionState, FailureKind, Role
+from amc_manager.service import Access, ExecutionState, FailureKind, Role
 
 T = TypeVar("T")
 JsonValue = Any

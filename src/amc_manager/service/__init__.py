@@ -9,6 +9,16 @@ The types front ends need are re-exported here and by `service.executions`.
 from __future__ import annotations
 
 from amc_manager.service.executions import ExecutionView, TimelineEntry
-from amc_manager.store.rows import ExecutionState, FailureKind
+from amc_manager.store.errors import InvalidTransition, StoreError
+from amc_manager.store.rows import Access, ExecutionState, FailureKind, Role
 
-__all__ = ["ExecutionState", "ExecutionView", "FailureKind", "TimelineEntry"]
+__all__ = [
+    "Access",
+    "ExecutionState",
+    "ExecutionView",
+    "FailureKind",
+    "InvalidTransition",
+    "Role",
+    "StoreError",
+    "TimelineEntry",
+]

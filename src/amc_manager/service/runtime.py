@@ -51,12 +51,15 @@ class StoreAuditSink:
         self._buffer: list[dict[str, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.observer: Callable[[AuditEvent], None] | None = None  # e.g. the REST API's metrics
 
     def record(self, event: AuditEvent) -> None:
         self.record_as(event, event.user)
 
     def record_as(self, event: AuditEvent, acting: str) -> None:
         """The event of a call made for `acting` with the token of `event.user`."""
+        if self.observer is not None:
+            self.observer(event)
         self._buffer.append(
             {
                 "at": event.at,
@@ -331,6 +334,14 @@ class Runtime:
                 clock=self.clock,
             )
         return self._engine
+
+
+async def ready(runtime: Runtime) -> tuple[bool, str | None]:
+    """Whether the store answers and is at the code's schema; its revision."""
+    from amc_manager.store.store import head_revision
+
+    revision = await runtime.store.schema_revision()
+    return revision == head_revision(), revision
 
 
 async def store_revision(settings: Settings) -> str | None:

@@ -23,8 +23,8 @@ from amc_manager.api.schemas import (
     Page,
     ResultPage,
 )
+from amc_manager.service import ExecutionState
 from amc_manager.service.executions import ExecutionView
-from amc_manager.store.rows import ExecutionState
 
 router = APIRouter(prefix=f"{PREFIX}/executions", tags=["executions"])
 ExecutionId = Path(max_length=64, description="The execution's full id.")

@@ -23,13 +23,13 @@ async def healthz() -> Health:
     responses=documented(503),
 )
 async def readyz(runtime: RuntimeDep) -> Readiness:
-    from amc_manager.store.store import head_revision
+    from amc_manager.service.runtime import ready
 
     try:
-        revision = await runtime.store.schema_revision()
+        at_head, revision = await ready(runtime)
     except Exception:  # any failure to reach the store is "not ready", whatever its kind
         raise ApiProblem(503, "the store cannot be reached", slug="not-ready") from None
-    if revision != head_revision():
+    if not at_head:
         raise ApiProblem(503, f"the store is at schema {revision}, not migrated", slug="not-ready")
     return Readiness(status="ready", schema_revision=revision)
 
