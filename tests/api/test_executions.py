@@ -179,3 +179,52 @@ async def test_server_sent_events_follow_a_run_to_its_end(tmp_path: Path, clean_
                     states.append(json.loads(line[6:])["state"])
         assert states[0] in ("queued", "submitting", "pending", "running")
         assert states[-1] == "succeeded" and len(states) == len(set(states)) or len(states) > 1
+
+
+async def test_validate_lists_problems_without_storing(api: Api) -> None:
+    token = await api.token()
+    instance = await first_instance(api, token)
+    body = {"sql": "SELECT nope FROM no_such_table", "instance_id": instance, **window()}
+    checked = await api.client.post("/api/v1/validate", json=body, headers=bearer(token))
+    assert checked.status_code == 200, checked.text
+    problems = checked.json()["problems"]
+    assert any(p["severity"] == "error" and "no_such_table" in p["message"] for p in problems)
+    assert checked.json()["window"]["type"] == "EXPLICIT"
+    fine = await api.client.post(
+        "/api/v1/validate", json={**body, "sql": SQL}, headers=bearer(token)
+    )
+    assert [p for p in fine.json()["problems"] if p["severity"] == "error"] == []
+    unseen = await api.client.post(
+        "/api/v1/validate", json={**body, "instance_id": "amczzzzzzzz"}, headers=bearer(token)
+    )
+    assert unseen.status_code == 404
+
+
+async def test_saved_workflows_round_trip(api: Api) -> None:
+    token = await api.token()
+    instance = await first_instance(api, token)
+    made = await api.client.post(
+        "/api/v1/workflows",
+        json={"instance_id": instance, "workflow_id": "api-daily", "sql": SQL},
+        headers=bearer(token),
+    )
+    assert made.status_code == 201, made.text
+    listed = await api.client.get(
+        f"/api/v1/workflows?instance_id={instance}", headers=bearer(token)
+    )
+    assert "api-daily" in {w["workflow_id"] for w in listed.json()["items"]}
+    changed = await api.client.put(
+        "/api/v1/workflows/api-daily",
+        json={"instance_id": instance, "sql": SQL.replace("SUM", "MAX")},
+        headers=bearer(token),
+    )
+    assert changed.status_code == 200, changed.text
+    assert "MAX(impressions)" in changed.json()["sql"]
+    gone = await api.client.delete(
+        f"/api/v1/workflows/api-daily?instance_id={instance}", headers=bearer(token)
+    )
+    assert gone.status_code == 204
+    missing = await api.client.get(
+        f"/api/v1/workflows/api-daily?instance_id={instance}", headers=bearer(token)
+    )
+    assert missing.status_code == 404
