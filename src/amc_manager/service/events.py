@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from amc_manager.service.access import actor, resolve_instance
-from amc_manager.service.errors import NotFound
+from amc_manager.service.errors import NotFound, NotPermitted
 from amc_manager.service.executions import ExecutionView, find_execution, view_of
 from amc_manager.service.runtime import Runtime
 
@@ -45,7 +45,7 @@ async def execution_changes(
     while True:
         try:
             row = await find_execution(runtime, email, execution_id, full=True)
-        except NotFound:
+        except (NotFound, NotPermitted):  # access revoked, or the user disabled
             return
         key = (row.state.value, row.amc_status)
         if key != last:
@@ -65,12 +65,12 @@ async def list_changes(
 
     seen: dict[str, tuple[str, str | None]] | None = None
     while True:
-        await actor(runtime, email)  # a disabled user's stream ends (NotPermitted)
-        if instance is not None:
-            try:
+        try:  # a disabled user's stream ends, as does one of an instance no longer granted
+            await actor(runtime, email)
+            if instance is not None:
                 await resolve_instance(runtime, email, instance, to_run=False)
-            except NotFound:
-                return
+        except (NotFound, NotPermitted):
+            return
         views = await list_executions(runtime, email, instance=instance, limit=RECENT)
         current = {v.id: (v.state.value, v.row.amc_status) for v in views}
         if seen is not None:
