@@ -37,22 +37,28 @@ class Api:
     def base(self) -> str:
         return f"/amc/reporting/{self.instance}"
 
-    async def login(self) -> Api:
+    async def login(self, refresh_token: str | None = None) -> Api:
+        """Log in as the default identity, or as the identity of `refresh_token` (whose
+        account's first instance becomes `instance`)."""
+        token = refresh_token or self.config.refresh_token
         response = await self.client.post(
             "/auth/o2/token",
             data={
                 "grant_type": "refresh_token",
-                "refresh_token": self.config.refresh_token,
+                "refresh_token": token,
                 "client_id": self.config.client_id,
                 "client_secret": self.config.client_secret,
             },
         )
         assert response.status_code == 200, response.text
+        directory = self.sandbox.directory
+        account = directory.account_of(directory.identity_of(token))
+        self.instance = account.instances[0].instance_id
         self.headers = {
             "Authorization": f"Bearer {response.json()['access_token']}",
             "Amazon-Advertising-API-ClientId": self.config.client_id,
-            "Amazon-Advertising-API-AdvertiserId": self.sandbox.account.account_id,
-            "Amazon-Advertising-API-MarketplaceId": self.sandbox.account.marketplace_id,
+            "Amazon-Advertising-API-AdvertiserId": account.account_id,
+            "Amazon-Advertising-API-MarketplaceId": account.marketplace_id,
         }
         return self
 

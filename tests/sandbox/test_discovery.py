@@ -26,8 +26,10 @@ async def test_accounts_and_instances(api: Api) -> None:
         assert re.fullmatch(r"amc[a-z0-9]{8}", inst["instanceId"])
         assert inst["creationStatus"] == "COMPLETED"
         assert inst["apiEndpoint"].startswith("http")
+        assert inst["s3BucketRegion"] == "us-east-1"
+    # GET of one instance answers wrapped in `instance` (the Administration spec's shape)
     one = await api.request("GET", f"/amc/instances/{instances[1]['instanceId']}")
-    assert one.json() == instances[1]
+    assert one.json() == {"instance": instances[1]}
 
 
 async def test_instances_paging(api: Api) -> None:
@@ -41,6 +43,13 @@ async def test_instances_paging(api: Api) -> None:
     assert len(second["instances"]) == 1
     assert second["instances"][0]["instanceId"] != first["instances"][0]["instanceId"]
     assert "nextToken" not in second
+
+
+async def test_empty_paging_values_are_the_defaults(api: Api) -> None:
+    """AIOA's first page sends `nextToken=` empty, and AMC answers it as no token."""
+    for path in ("/amc/instances", f"{api.base}/workflows", f"{api.base}/dataSources"):
+        response = await api.request("GET", path, params={"nextToken": "", "limit": ""})
+        assert response.status_code == 200, (path, response.text)
 
 
 async def test_bad_paging_values(api: Api) -> None:

@@ -37,7 +37,7 @@ EXECUTION_FIELDS = {
     "invalidationOffsetSecs",
     "outputS3URI",
     "outputChannels",
-    "advertisers",
+    "validatedTime",
 }
 
 
@@ -84,8 +84,6 @@ async def test_time_zone_conversion_matches_amc_sample(api: Api) -> None:
         ({"workflowExecutionTimeoutSeconds": 60}, "between 900 and 86400"),
         ({"disableAggregationControls": True}, "only allowed with requireSyntheticData"),
         ({"bogusField": 1}, "Unrecognized field 'bogusField'"),
-        ({"maxCertifiedTime": "2026-01-01T00:00:00"}, "maxCertifiedTime"),
-        ({"advertisers": [{"id": "1", "type": "DISPLAY"}]}, "advertisers"),
         ({"dryRun": "maybe"}, "not a boolean"),
     ],
 )
@@ -162,31 +160,40 @@ async def test_relative_window_in_time_zone(api: Api) -> None:
     assert body["dataGaps"] == []
 
 
-async def test_compile_errors_are_400_with_amc_text(api: Api) -> None:
-    response = await api.create("SELECT campaign FROM dsp_impressions LIMIT 10")
-    assert response.status_code == 400
-    details = response.json()["details"]
-    assert details.startswith("Was unable to compile workflow ")
-
-
-async def test_compile_errors_can_surface_late(tmp_path: Path) -> None:
-    async with EmbeddedSandbox(make_config(late_compile_errors=True), tmp_path) as embedded:
+@pytest.mark.parametrize("late", [False, True], ids=["at-create", "late"])
+async def test_compile_errors_at_create_or_late(tmp_path: Path, late: bool) -> None:
+    """AMC documents both: a 400 at create, or a 200 and FAILED later with the same text."""
+    config = make_config(late_compile_errors=late)
+    async with EmbeddedSandbox(config, tmp_path) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()
         response = await api.create("SELECT campaign FROM dsp_impressions LIMIT 10")
-        assert response.status_code == 200
-        final = await api.wait(response.json()["workflowExecutionId"])
-        assert final["status"] == "FAILED"
-        assert final["statusReason"].startswith("Was unable to compile workflow ")
+        if late:
+            assert response.status_code == 200
+            final = await api.wait(response.json()["workflowExecutionId"])
+            assert final["status"] == "FAILED" and "validatedTime" not in final
+            details = final["statusReason"]
+            assert final["outputChannels"][0]["statusReason"] == details
+        else:
+            assert response.status_code == 400
+            details = response.json()["details"]
+        assert details.startswith("Was unable to compile workflow transient_")
+        assert "From line 1, column 38 to line 1, column 45: LIMIT is not supported" in details
 
 
-async def test_get_unknown_execution_400_or_404(tmp_path: Path) -> None:
-    for status in (400, 404):
-        config = make_config(unknown_execution_status=status)
-        async with EmbeddedSandbox(config, tmp_path / str(status)) as embedded:
-            api = await Api(embedded.client, embedded.sandbox).login()
-            missing = str(uuid.uuid4())
-            response = await api.request("GET", f"{api.base}/workflowExecutions/{missing}")
-            assert response.status_code == status
+@pytest.mark.parametrize("status", [400, 404])
+async def test_unknown_execution_400_or_404(tmp_path: Path, status: int) -> None:
+    config = make_config(unknown_execution_status=status)
+    async with EmbeddedSandbox(config, tmp_path) as embedded:
+        api = await Api(embedded.client, embedded.sandbox).login()
+        missing = str(uuid.uuid4())
+        path = f"{api.base}/workflowExecutions/{missing}"
+        for method, target, body in (
+            ("GET", path, None),
+            ("PUT", path, {"status": "CANCELLED"}),
+            ("GET", f"{path}/downloadUrls", None),
+        ):
+            response = await api.request(method, target, json=body)
+            assert response.status_code == status, (method, target)
             assert response.json() == {
                 "code": str(status),
                 "details": f"Workflow execution with ID {missing} does not exist.",

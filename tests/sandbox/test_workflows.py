@@ -21,12 +21,12 @@ async def test_workflow_crud(api: Api) -> None:
         "code": "400",
         "details": "Workflow with ID wf.one-1 already exists.",
     }
-    got = (await api.request("GET", f"{path}/wf.one-1")).json()["workflow"]
+    got = (await api.request("GET", f"{path}/wf.one-1")).json()  # flat, as AMC answers
     assert got["workflowId"] == "wf.one-1" and got["sqlQuery"] == SQL
     new_sql = SQL.replace("impressions) AS", "total_cost) AS")
     updated = await api.request("PUT", f"{path}/wf.one-1", json={"sqlQuery": new_sql})
     assert updated.status_code == 200
-    assert (await api.request("GET", f"{path}/wf.one-1")).json()["workflow"]["sqlQuery"] == new_sql
+    assert (await api.request("GET", f"{path}/wf.one-1")).json()["sqlQuery"] == new_sql
     await api.request("POST", path, json={"workflowId": "wf-two", "sqlQuery": SQL})
     listed = (await api.request("GET", path, params={"limit": 1})).json()
     assert len(listed["workflows"]) == 1 and listed["nextToken"]
@@ -43,7 +43,12 @@ async def test_workflow_validation(api: Api) -> None:
         ({"workflowId": "has space", "sqlQuery": SQL}, "Invalid workflowId"),
         ({"workflowId": "ok"}, "sqlQuery is required"),
         ({"workflowId": "ok", "sqlQuery": SQL, "bogus": 1}, "Unrecognized field 'bogus'"),
-        ({"workflowId": "ok", "sqlQuery": SQL, "inputSchema": "x"}, "inputSchema"),
+        ({"workflowId": "ok", "sqlQuery": SQL, "inputSchema": 3}, "inputSchema"),
+        ({"workflowId": "ok", "query": ["c2VsZWN0"]}, "legacy 'query'"),
+        (
+            {"workflowId": "ok", "sqlQuery": SQL, "outputColumns": [{"name": "campaign"}]},
+            "Invalid dataType",
+        ),
         ({"workflowId": "ok", "sqlQuery": "SELECT * FROM dsp_impressions"}, "compile"),
     ):
         response = await api.request("POST", path, json=body)

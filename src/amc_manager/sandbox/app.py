@@ -22,6 +22,7 @@ from amc_manager.sandbox import executions as ex
 from amc_manager.sandbox import lwa
 from amc_manager.sandbox.errors import BadRequest, SandboxHTTPError, Throttled, Unauthorized
 from amc_manager.sandbox.faults import FaultMiddleware
+from amc_manager.sandbox.identity import Account
 from amc_manager.sandbox.results import check_presigned, presign, s3_error_xml
 from amc_manager.sandbox.service import Sandbox
 from amc_manager.sandbox.timewindow import format_utc
@@ -85,10 +86,11 @@ async def _json_body(request: Request) -> Any:
         raise BadRequest("The request body is not valid JSON.") from None
 
 
-async def _authenticate(request: Request, *, advertiser: bool = True) -> None:
+async def _authenticate(request: Request, *, advertiser: bool = True) -> Account:
+    """The account the bearer's identity sees; 403 when the Ads headers name another."""
     sandbox = _sandbox(request)
     headers = request.headers
-    await lwa.check_bearer(
+    identity = await lwa.check_bearer(
         sandbox.store,
         sandbox.config,
         headers.get("authorization"),
@@ -96,23 +98,27 @@ async def _authenticate(request: Request, *, advertiser: bool = True) -> None:
         sandbox.clock(),
         sandbox.token_cache,
     )
+    account = sandbox.directory.account_of(identity)
     if advertiser and (
-        headers.get("amazon-advertising-api-advertiserid") != sandbox.account.account_id
-        or headers.get("amazon-advertising-api-marketplaceid") != sandbox.account.marketplace_id
+        headers.get("amazon-advertising-api-advertiserid") != account.account_id
+        or headers.get("amazon-advertising-api-marketplaceid") != account.marketplace_id
     ):
         raise Unauthorized()
+    return account
 
 
 async def _instance(request: Request) -> str:
-    await _authenticate(request)
+    """The path's instance, when it is one of the caller's account (else 403, as AMC)."""
+    account = await _authenticate(request)
     instance_id = str(request.path_params["instance_id"])
-    if _sandbox(request).account.instance(instance_id) is None:
+    if account.instance(instance_id) is None:
         raise Unauthorized()
     return instance_id
 
 
 def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "100")
+    # An empty value is the default, as AMC takes it (AIOA pages with `nextToken=` empty).
+    raw = request.query_params.get("limit") or "100"
     try:
         limit = int(raw)
     except ValueError:
@@ -175,7 +181,7 @@ async def token(request: Request) -> Response:
         form = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
     else:
         form = {k: str(v) for k, v in (await request.form()).items()}
-    body = await lwa.grant(sandbox.store, sandbox.config, form, sandbox.clock())
+    body = await lwa.grant(sandbox.store, sandbox.config, form, sandbox.clock(), sandbox.directory)
     sandbox.stats.token_grants += 1
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -191,8 +197,8 @@ async def consent(request: Request) -> Response:
 
 
 async def accounts(request: Request) -> Response:
-    await _authenticate(request, advertiser=False)
-    return _paged(request, "amcAccounts", [_sandbox(request).account.as_json()], "accounts")
+    account = await _authenticate(request, advertiser=False)
+    return _paged(request, "amcAccounts", [account.as_json()], "accounts")
 
 
 def _instance_json(request: Request, instance: Any) -> dict[str, Any]:
@@ -203,15 +209,17 @@ def _instance_json(request: Request, instance: Any) -> dict[str, Any]:
 
 
 async def instances(request: Request) -> Response:
-    await _authenticate(request)
-    items = [_instance_json(request, i) for i in _sandbox(request).account.instances]
-    return _paged(request, "instances", items, "instances")
+    account = await _authenticate(request)
+    items = [_instance_json(request, i) for i in account.instances]
+    return _paged(request, "instances", items, f"instances:{account.account_id}")
 
 
 async def instance(request: Request) -> Response:
+    """Wrapped in `instance`, as the Administration spec and Amazon's samples show it."""
     instance_id = await _instance(request)
-    found = _sandbox(request).account.instance(instance_id)
-    return JSONResponse(_instance_json(request, found))
+    found = _sandbox(request).directory.owner(instance_id)
+    assert found is not None  # _instance checked the caller's account holds it
+    return JSONResponse({"instance": _instance_json(request, found.instance(instance_id))})
 
 
 # --- workflows ----------------------------------------------------------------------------
@@ -237,7 +245,8 @@ async def workflow(request: Request) -> Response:
     if request.method == "DELETE":
         await sandbox.delete_workflow(instance_id, workflow_id)
         return JSONResponse({})
-    return JSONResponse({"workflow": await sandbox.get_workflow(instance_id, workflow_id)})
+    # Flat, as AMC answers in practice (the spec wraps it in `workflow`; amc-api.md 3.7).
+    return JSONResponse(await sandbox.get_workflow(instance_id, workflow_id))
 
 
 # --- executions ---------------------------------------------------------------------------

@@ -19,6 +19,13 @@ from amc_manager.catalogue import (
     ThresholdClass,
 )
 from amc_manager.errors import ConfigurationError
+from amc_manager.sandbox.identity import (
+    MARKETPLACE_US,
+    Directory,
+    ExtraIdentity,
+    build_account,
+    build_directory,
+)
 
 DEFAULT_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
@@ -30,6 +37,18 @@ class SandboxConfigError(ConfigurationError, ValueError):
     """A sandbox configuration file or value is unusable (exit 2, as any bad setting).
 
     Also a ValueError, so pydantic's validators turn it into a field error."""
+
+
+class FailMarker(BaseModel):
+    """Executions whose SQL contains `marker` end FAILED the first `times` times.
+
+    Counted per marker in the sandbox's state, so the run after the `times`-th succeeds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    marker: str = Field(min_length=1)
+    times: int = Field(1, ge=1)
+    reason: str = "Internal error while running the workflow. Try again later."
 
 
 class FaultConfig(BaseModel):
@@ -47,7 +66,17 @@ class FaultConfig(BaseModel):
     message_shaped_errors: bool = False
     latency_ms: float = Field(0.0, ge=0)
     execution_failure_rate: float = Field(0.0, ge=0, le=1)
+    fail_markers: list[FailMarker] = Field(default_factory=list)
     seed: int = 7
+
+    @field_validator("fail_markers")
+    @classmethod
+    def _check_markers(cls, value: list[FailMarker]) -> list[FailMarker]:
+        markers = [m.marker for m in value]
+        twice = sorted({m for m in markers if markers.count(m) > 1})
+        if twice:
+            raise ValueError(f"fail marker {twice[0]!r} is listed twice")
+        return value
 
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -142,6 +171,60 @@ class ExtraTable(BaseModel):
         )
 
 
+_ENTITY = re.compile(r"^ENTITY[A-Z0-9]{6,30}$")
+
+
+class AccountSpec(BaseModel):
+    """The AMC account an extra identity sees; its id comes from the seed unless given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str | None = None
+    name: str | None = None
+    marketplace_id: str = MARKETPLACE_US
+
+    @field_validator("account_id")
+    @classmethod
+    def _check_account_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ENTITY.match(value):
+            raise ValueError(
+                f"account_id {value!r} is not an AMC account id (ENTITY and 6 to 30 capital "
+                "letters or digits)"
+            )
+        return value
+
+
+class IdentityConfig(BaseModel):
+    """One more Login with Amazon identity: a refresh token and the AMC account it sees.
+
+    `account` is an account of its own (`{}` for one derived from the seed) with `instances`
+    instances, or `"default"` for the default identity's account and instances."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1)
+    account: AccountSpec | Literal["default"] = Field(default_factory=AccountSpec)
+    instances: int | None = Field(None, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _check_instances(self) -> IdentityConfig:
+        if self.account == "default" and self.instances is not None:
+            raise ValueError('instances goes with an account of its own, not account "default"')
+        return self
+
+    def extra(self) -> ExtraIdentity:
+        """The identity as identity.build_directory takes it."""
+        if self.account == "default":
+            return ExtraIdentity(self.refresh_token, shares_default=True)
+        return ExtraIdentity(
+            self.refresh_token,
+            instances=self.instances or 1,
+            account_id=self.account.account_id,
+            name=self.account.name,
+            marketplace_id=self.account.marketplace_id,
+        )
+
+
 class SandboxConfig(BaseModel):
     """Everything `amc sandbox serve --config FILE.json` (or `AMC_SANDBOX_CONFIG`) may set.
 
@@ -179,6 +262,25 @@ class SandboxConfig(BaseModel):
     # AMC's paid features overview names them, e.g. "Amazon Retail Purchases") or paid table
     # names; the other paid tables are absent, as on an instance without the subscription.
     paid_features: bool | list[str] = False
+    identities: list[IdentityConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_identities(self) -> SandboxConfig:
+        tokens = [self.refresh_token, *(i.refresh_token for i in self.identities)]
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("identities: every identity needs its own refresh_token")
+        default_id = build_account(self.seed, 1).account_id
+        given = [
+            i.account.account_id
+            for i in self.identities
+            if isinstance(i.account, AccountSpec) and i.account.account_id
+        ]
+        if default_id in given or len(set(given)) != len(given):
+            raise ValueError(
+                "identities: every account_id must differ from the others and from the default "
+                f'account {default_id} (use account "default" to share it)'
+            )
+        return self
 
     @field_validator("paid_features")
     @classmethod
@@ -239,6 +341,12 @@ class SandboxConfig(BaseModel):
             }
             for table in tables
         ]
+
+    def directory(self) -> Directory:
+        """The identities (default first) and the account and instances each one sees."""
+        return build_directory(
+            self.seed, self.instances, self.refresh_token, [i.extra() for i in self.identities]
+        )
 
     def duration_range(self) -> tuple[float, float]:
         """Simulated execution duration bounds in seconds (a range draws per execution)."""

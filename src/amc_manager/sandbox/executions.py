@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as _compute
 
 from amc_manager.catalogue import DATA_LAG, Catalogue
 from amc_manager.sandbox import timewindow as tw
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.errors import BadRequest
-from amc_manager.sandbox.query import CompileError, QueryRequest, compile_query
-from amc_manager.sandbox.workflows import check_workflow, input_parameters, privacy_options
+from amc_manager.sandbox.query import (
+    CompileError,
+    QueryRequest,
+    QueryRuntimeError,
+    WindowSource,
+    compile_query,
+)
+from amc_manager.sandbox.workflows import (
+    check_output_names,
+    check_workflow,
+    input_parameters,
+    privacy_options,
+)
+
+# pyarrow-stubs type compute kernels narrower than Arrow accepts.
+pc: Any = _compute
 
 Doc = dict[str, Any]
 DEFAULT_TIMEOUT = 21600
@@ -33,19 +51,47 @@ _KNOWN = frozenset(
         "requireSyntheticData",
         "disableAggregationControls",
         "advertisers",
+        "maxCertifiedTime",
+        "maxDimensionTime",
     }
 )
 _REFUSED = {
-    "maxCertifiedTime": "maxCertifiedTime is not supported: the sandbox keeps one data version.",
-    "maxDimensionTime": "maxDimensionTime is not supported: the sandbox keeps one data version.",
     "additionalAcrResultsReceivers": "additionalAcrResultsReceivers is only valid for Clean "
     "Rooms instances.",
+}
+ADVERTISER_TYPES = ("DISPLAY", "SPONSORED_ADS", "SAS")
+# AMC's integral and floating types each compare as one when outputColumns are checked.
+_TYPE_FAMILY = {
+    "BYTE": "INTEGRAL",
+    "SHORT": "INTEGRAL",
+    "INTEGER": "INTEGRAL",
+    "LONG": "INTEGRAL",
+    "FLOAT": "FLOATING",
+    "DOUBLE": "FLOATING",
 }
 OVERLAP_MESSAGE = (
     'Execution "{execution}" of workflow "{workflow}" could not be run because too many '
     "workflows have already been run against the same input data sources in the same or "
     "overlapping time windows."
 )
+
+
+def amc_type(data_type: pa.DataType) -> str:
+    """AMC's name for a result column's Arrow type (text for anything AMC has no name for)."""
+    checks = (
+        (pa.types.is_boolean, "BOOLEAN"),
+        (pa.types.is_int8, "BYTE"),
+        (pa.types.is_int16, "SHORT"),
+        (pa.types.is_int32, "INTEGER"),
+        (pa.types.is_integer, "LONG"),
+        (pa.types.is_float32, "FLOAT"),
+        (pa.types.is_floating, "DOUBLE"),
+        (pa.types.is_decimal, "DECIMAL"),
+        (pa.types.is_date, "DATE"),
+        (pa.types.is_timestamp, "TIMESTAMP"),
+        (pa.types.is_binary, "BINARY"),
+    )
+    return next((name for check, name in checks if check(data_type)), "STRING")
 
 
 def _flag(body: Doc, key: str) -> bool:
@@ -96,11 +142,46 @@ def _check_fields(body: Doc) -> None:
             raise BadRequest(f"Unrecognized field '{key}' in workflow execution request.")
     if ("workflowId" in body) == ("workflow" in body):
         raise BadRequest("Exactly one of workflowId or workflow must be provided.")
-    if body.get("advertisers"):
-        raise BadRequest(
-            "advertisers is not supported by the sandbox: its account has no advertiser "
-            "restriction to apply."
-        )
+
+
+def _advertisers(body: Doc) -> list[Doc] | None:
+    """The advertisers an execution reads (None: all of the instance's), as AMC echoes them."""
+    value = body.get("advertisers")
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise BadRequest("advertisers must be a list of {id, type, marketplaceId} objects.")
+    checked: list[Doc] = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            raise BadRequest("Each advertisers entry needs an id and a type.")
+        if item.get("type") not in ADVERTISER_TYPES:
+            raise BadRequest(
+                f"Invalid advertiser type '{item.get('type')}' for advertiser {item['id']}: "
+                f"one of {', '.join(ADVERTISER_TYPES)}."
+            )
+        market = item.get("marketplaceId")
+        if market is not None and not isinstance(market, str):
+            raise BadRequest(f"Invalid marketplaceId for advertiser {item['id']}.")
+        checked.append({"id": item["id"], "type": item["type"], "marketplaceId": market})
+    return checked
+
+
+def _data_versions(body: Doc, window: tw.Window) -> tuple[str | None, str | None]:
+    """`maxCertifiedTime` and `maxDimensionTime` as UTC ISO instants (in the window's zone).
+
+    A dimension time before the window's end is refused, as the spec says."""
+    tz = tw.zone(window.time_zone)
+    certified = dimension = None
+    if body.get("maxCertifiedTime") is not None:
+        local = tw.parse_local(body["maxCertifiedTime"], "maxCertifiedTime")
+        certified = tw.local_to_utc(local, tz).isoformat()
+    if body.get("maxDimensionTime") is not None:
+        moment = tw.local_to_utc(tw.parse_local(body["maxDimensionTime"], "maxDimensionTime"), tz)
+        if moment < window.end:
+            raise BadRequest("maxDimensionTime cannot be earlier than the time window end.")
+        dimension = moment.isoformat()
+    return certified, dimension
 
 
 @dataclass(frozen=True)
@@ -129,6 +210,7 @@ def build_execution(body: Doc, ctx: CreateContext, config: SandboxConfig) -> Doc
     if disable and not synthetic:
         raise BadRequest("disableAggregationControls is only allowed with requireSyntheticData.")
     kind, window = _window(body, ctx.now, ctx.retention_start)
+    certified, dimension = _data_versions(body, window)
     values = body.get("parameterValues", {})
     if not isinstance(values, dict):
         raise BadRequest("parameterValues must be an object of parameter names to values.")
@@ -150,6 +232,9 @@ def build_execution(body: Doc, ctx: CreateContext, config: SandboxConfig) -> Doc
         "require_synthetic_data": synthetic,
         "disable_aggregation_controls": disable,
         "data_gaps": tw.data_gaps(window, ctx.now),
+        "advertisers": _advertisers(body),
+        "max_certified_time": certified,
+        "max_dimension_time": dimension,
         "status": "PENDING",
         "result": None,
     }
@@ -184,15 +269,99 @@ def query_request(doc: Doc) -> QueryRequest:
 def compile_error(doc: Doc, catalogue: Catalogue) -> str | None:
     """AMC's compile message for this execution's SQL, or None when it compiles.
 
-    Records the tables the query reads, which the privacy-overlap rule compares.
+    Records the tables the query reads, which the privacy-overlap rule compares, and when the
+    query was validated.
     """
     try:
         compiled = compile_query(query_request(doc), catalogue)
+        check_output_names(doc["workflow"], compiled.output_columns, doc["workflow_id"])
     except CompileError as exc:
         doc["tables"] = []
         return exc.details
     doc["tables"] = sorted(compiled.tables)
+    doc["validated_at"] = doc["created_at"]
     return None
+
+
+def data_time(doc: Doc) -> datetime:
+    """The moment whose data the run reads: its creation, or an older `maxCertifiedTime`
+    (the sandbox's data for a moment never changes, so replaying one is exact)."""
+    created = datetime.fromtimestamp(float(doc["created_at"]), UTC).replace(tzinfo=None)
+    certified = doc.get("max_certified_time")
+    return min(created, datetime.fromisoformat(certified)) if certified else created
+
+
+class _AdvertiserView:
+    """The instance's data seen through an execution's `advertisers` list.
+
+    Rows carry `advertiser_id` for Amazon DSP advertisers only; sponsored-ads (and SAS) rows
+    have none there, so they stay when any non-DSP advertiser is listed."""
+
+    def __init__(self, data: WindowSource, advertisers: list[Doc], catalogue: Catalogue) -> None:
+        self._data = data
+        self._catalogue = catalogue
+        display = [a["id"] for a in advertisers if a["type"] == "DISPLAY"]
+        self._ids = pa.array([int(i) for i in display if i.isdigit()], pa.int64())
+        self._keep_unattributed = any(a["type"] != "DISPLAY" for a in advertisers)
+
+    def window(
+        self,
+        table: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        columns: Iterable[str] | None = None,
+    ) -> pa.Table:
+        served = self._catalogue.table(table)
+        if served is None or "advertiser_id" not in served.column_names:
+            return self._data.window(table, start, end, now=now, columns=columns)
+        wanted = None if columns is None else list(columns)
+        read = None if wanted is None else [*dict.fromkeys([*wanted, "advertiser_id"])]
+        rows = self._data.window(table, start, end, now=now, columns=read)
+        ids = pc.cast(rows.column("advertiser_id"), pa.int64())
+        keep = pc.fill_null(pc.is_in(ids, value_set=self._ids), False)
+        if self._keep_unattributed:
+            keep = pc.or_(keep, pc.is_null(ids))
+        rows = rows.filter(keep)
+        if wanted is None or "advertiser_id" in wanted:
+            return rows
+        return rows.drop_columns(["advertiser_id"])
+
+
+def restricted(data: WindowSource, doc: Doc, catalogue: Catalogue) -> WindowSource:
+    """`data` limited to the execution's advertisers, when it lists some."""
+    advertisers = doc.get("advertisers")
+    return _AdvertiserView(data, advertisers, catalogue) if advertisers else data
+
+
+def output_columns(schema: pa.Schema) -> list[Doc]:
+    """A result's columns as AMC's `outputColumns`: name and data type (with DECIMAL's
+    precision and scale)."""
+    columns: list[Doc] = []
+    for field in schema:
+        column: Doc = {"name": field.name, "dataType": amc_type(field.type)}
+        if pa.types.is_decimal(field.type):
+            column.update(dataTypePrecision=field.type.precision, dataTypeScale=field.type.scale)
+        columns.append(column)
+    return columns
+
+
+def check_output_types(doc: Doc, schema: pa.Schema) -> None:
+    """The workflow's declared `outputColumns` types against the result's; AMC checks them
+    while compiling, the sandbox once the types are known (the run fails instead)."""
+    declared = {c["name"].lower(): c["dataType"] for c in doc["workflow"].get("outputColumns", [])}
+    for field in schema:
+        wanted = declared.get(field.name.lower())
+        actual = amc_type(field.type)
+        if wanted is not None and _TYPE_FAMILY.get(wanted, wanted) != _TYPE_FAMILY.get(
+            actual, actual
+        ):
+            raise QueryRuntimeError(
+                f"Was unable to compile workflow {doc['workflow_id']} because it was found to be "
+                f"invalid: output column {field.name} is {actual}, but outputColumns declares "
+                f"{wanted}"
+            )
 
 
 def _plan(doc: Doc, now: datetime, config: SandboxConfig) -> None:
@@ -287,14 +456,31 @@ def execution_json(doc: Doc, *, include_workflow: bool, bucket: str) -> Doc:
         "invalidationOffsetSecs": 0,
         "outputS3URI": f"s3://{bucket}/workflow={doc['workflow_id']}/schedule=adhoc/",
         "outputChannels": [{"channel": {"type": "DOWNLOAD"}, "status": channel_status}],
-        "advertisers": [],
     }
+    body.update(_known_later(doc))
+    if doc.get("advertisers"):
+        body["advertisers"] = doc["advertisers"]
     if doc.get("status_reason"):
         body["statusReason"] = doc["status_reason"]
         body["outputChannels"][0]["statusReason"] = doc["status_reason"]
     if include_workflow:
         body["sqlQuery"] = doc["workflow"]["sqlQuery"]
     return body
+
+
+def _known_later(doc: Doc) -> Doc:
+    """Fields AMC adds as the execution goes: when the SQL was validated, when it started
+    running, and the result's columns (declared by the workflow, else the result's own)."""
+    fields: Doc = {}
+    if doc.get("validated_at") is not None:
+        fields["validatedTime"] = _instant(float(doc["validated_at"]))
+    if doc.get("started_at") is not None:
+        fields["executionTime"] = _instant(float(doc["started_at"]))
+    declared = doc["workflow"].get("outputColumns")
+    produced = (doc.get("result") or {}).get("output_columns")
+    if declared or (produced is not None and doc["status"] == "SUCCEEDED"):
+        fields["outputColumns"] = declared or produced
+    return fields
 
 
 def utc_day_start(now: datetime) -> float:

@@ -2,7 +2,8 @@
 
 Faults are drawn from a seeded generator so a test run is repeatable; every fault is off by
 default. A dropped connection sends half a response and aborts, which a real HTTP client sees
-as a broken connection.
+as a broken connection. Fail markers are the deterministic fault: counted in the state store,
+so every process sharing it fails the same executions.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from amc_manager.sandbox import store as st
+from amc_manager.sandbox.config import FailMarker
 from amc_manager.sandbox.errors import SandboxError
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from amc_manager.sandbox.service import Sandbox
 
 
@@ -146,3 +151,23 @@ class FaultMiddleware:
 
     async def _run_then_drop(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._run_then(scope, receive, lambda: self._drop(send))
+
+
+def fail_marked(conn: sqlite3.Connection, doc: dict[str, Any], markers: list[FailMarker]) -> None:
+    """Plan a new execution to end FAILED when its SQL holds a marker not yet failed `times`.
+
+    Called in the create's transaction, so concurrent creates count each failure once. Dry runs
+    (no compute) and executions already bound to fail do not count.
+    """
+    if not markers or doc["dry_run"] or doc["outcome"] != "SUCCEEDED":
+        return
+    sql = str(doc["workflow"].get("sqlQuery", ""))
+    for marker in markers:
+        if marker.marker not in sql:
+            continue
+        key = f"fail_marker:{marker.marker}"
+        failed = int(st.meta_get(conn, key) or 0)
+        if failed < marker.times:
+            st.meta_set(conn, key, str(failed + 1))
+            doc["outcome"], doc["outcome_reason"] = "FAILED", marker.reason
+            return

@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 from amc_manager.sandbox import store as st
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.errors import SandboxError, Unauthenticated, Unauthorized
+from amc_manager.sandbox.identity import Directory
 
 CODE_LIFETIME = 300.0
 
@@ -36,9 +37,16 @@ def _check_client(config: SandboxConfig, form: dict[str, str]) -> None:
 
 
 async def grant(
-    store: st.SandboxStore, config: SandboxConfig, form: dict[str, str], now: float
+    store: st.SandboxStore,
+    config: SandboxConfig,
+    form: dict[str, str],
+    now: float,
+    directory: Directory,
 ) -> dict[str, Any]:
-    """`POST /auth/o2/token`: refresh_token and authorization_code grants."""
+    """`POST /auth/o2/token`: refresh_token and authorization_code grants.
+
+    The access token acts as the refresh token's identity (`directory`); a refresh token
+    issued through consent is the default identity's."""
     grant_type = form.get("grant_type")
     if grant_type not in ("refresh_token", "authorization_code"):
         raise OAuthError(
@@ -57,7 +65,8 @@ async def grant(
                 )
         else:
             refresh = _exchange_code(conn, form, now)
-        st.add_access_token(conn, access, config.client_id, now + lifetime)
+        identity = directory.identity_of(refresh)
+        st.add_access_token(conn, access, config.client_id, now + lifetime, identity)
         return refresh
 
     refresh_token = await store.transact(op)
@@ -113,9 +122,10 @@ async def check_bearer(
     authorization: str | None,
     client_id: str | None,
     now: float,
-    cache: dict[str, tuple[str, float]],
-) -> None:
-    """401 for a missing, unknown or expired bearer (403 when the config says AMC answers so).
+    cache: dict[str, tuple[str, float, int]],
+) -> int:
+    """The identity the bearer acts as; 401 for a missing, unknown or expired bearer (403
+    when the config says AMC answers so).
 
     Issued tokens never change, so `cache` keeps the ones already looked up in this process.
     """
@@ -131,3 +141,4 @@ async def check_bearer(
         raise Unauthenticated("Unauthorized. The access token is missing, invalid or expired.")
     if client_id != found[0]:
         raise Unauthorized()
+    return found[2]

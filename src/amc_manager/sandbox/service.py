@@ -20,7 +20,8 @@ from amc_manager.sandbox import store as st
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.data import DataConfig, SyntheticData
 from amc_manager.sandbox.errors import BadRequest, NotFound, SandboxHTTPError, UnprocessableEntity
-from amc_manager.sandbox.identity import Account, build_account
+from amc_manager.sandbox.faults import fail_marked
+from amc_manager.sandbox.identity import Account, Directory
 from amc_manager.sandbox.query import CompileError, QueryRuntimeError, compile_query, run_query
 from amc_manager.sandbox.results import file_stem, write_metadata, write_result_files
 from amc_manager.sandbox.stats import Stats
@@ -50,7 +51,8 @@ class Sandbox:
         self.config = config
         self.state_dir = state_dir
         self.clock = clock
-        self.account: Account = build_account(config.seed, config.instances)
+        self.directory: Directory = config.directory()
+        self.account: Account = self.directory.default
         # AMC's free catalogue, the paid tables subscribed to and the configured extra tables:
         # what dataSources lists and SQL reads.
         self.catalogue: Catalogue = served_tables(
@@ -63,16 +65,20 @@ class Sandbox:
         self._tmp_dir: Path | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._secret = b""
-        self.token_cache: dict[str, tuple[str, float]] = {}
+        self.token_cache: dict[str, tuple[str, float, int]] = {}
 
     # --- lifecycle ---------------------------------------------------------------------
 
     def open(self) -> None:
         self.store.open()
         self._secret = self.store.transact_sync(_url_secret)
-        self.store.transact_sync(
-            lambda c: st.add_refresh_token(c, self.config.refresh_token, self.config.client_id)
-        )
+        tokens = [self.config.refresh_token, *(i.refresh_token for i in self.config.identities)]
+
+        def register(conn: Any) -> None:
+            for token in tokens:
+                st.add_refresh_token(conn, token, self.config.client_id)
+
+        self.store.transact_sync(register)
 
     async def aclose(self) -> None:
         for task in list(self._tasks.values()):
@@ -195,6 +201,7 @@ class Sandbox:
                     "workflow."
                 )
         limit = self.config.privacy_overlap_limit
+        fail_marked(conn, doc, self.config.faults.fail_markers)
         if limit and not doc["dry_run"] and doc["outcome"] == "SUCCEEDED":
             earlier = st.list_executions(
                 conn, doc["instance_id"], workflow_id=None, min_created=None, max_created=None
@@ -386,7 +393,9 @@ class Sandbox:
             return {"state": "done", "files": [], "metadata": [], "rows": 0, "at": self.clock()}
         request = ex.query_request(doc)
         compiled = compile_query(request, self.catalogue)
-        table = run_query(compiled, self.data, now=_naive(doc["created_at"]))
+        data = ex.restricted(self.data, doc, self.catalogue)
+        table = run_query(compiled, data, now=ex.data_time(doc))
+        ex.check_output_types(doc, table.schema)
         directory = self.results_dir / doc["execution_id"]
         stem = file_stem(_naive(doc["created_at"]), doc["workflow_id"])
         files: list[str] = []
@@ -403,6 +412,7 @@ class Sandbox:
             "metadata": metadata,
             "rows": table.num_rows,
             "at": self.clock(),
+            "output_columns": ex.output_columns(table.schema),
         }
 
     # --- data sources ------------------------------------------------------------------

@@ -22,6 +22,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS access_tokens (
     token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS access_token_identities (
+    token TEXT PRIMARY KEY, identity INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token TEXT PRIMARY KEY, client_id TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS auth_codes (
@@ -112,19 +114,33 @@ def meta_set(conn: sqlite3.Connection, key: str, value: str) -> None:
     )
 
 
-def add_access_token(conn: sqlite3.Connection, token: str, client_id: str, expires: float) -> None:
+def add_access_token(
+    conn: sqlite3.Connection, token: str, client_id: str, expires: float, identity: int = 0
+) -> None:
+    """Issue `token`; `identity` is the Login with Amazon identity it acts as (0: default)."""
     conn.execute("DELETE FROM access_tokens WHERE expires_at < ?", (expires - 86400 * 2,))
+    conn.execute(
+        "DELETE FROM access_token_identities WHERE token NOT IN (SELECT token FROM access_tokens)"
+    )
     conn.execute(
         "INSERT INTO access_tokens (token, client_id, expires_at) VALUES (?, ?, ?)",
         (token, client_id, expires),
     )
+    if identity:
+        conn.execute(
+            "INSERT INTO access_token_identities (token, identity) VALUES (?, ?)",
+            (token, identity),
+        )
 
 
-def access_token(conn: sqlite3.Connection, token: str) -> tuple[str, float] | None:
+def access_token(conn: sqlite3.Connection, token: str) -> tuple[str, float, int] | None:
+    """(client id, expiry, identity) of an issued token."""
     row = conn.execute(
-        "SELECT client_id, expires_at FROM access_tokens WHERE token = ?", (token,)
+        "SELECT a.client_id, a.expires_at, COALESCE(i.identity, 0) FROM access_tokens a "
+        "LEFT JOIN access_token_identities i ON i.token = a.token WHERE a.token = ?",
+        (token,),
     ).fetchone()
-    return None if row is None else (str(row[0]), float(row[1]))
+    return None if row is None else (str(row[0]), float(row[1]), int(row[2]))
 
 
 def add_refresh_token(conn: sqlite3.Connection, token: str, client_id: str) -> None:

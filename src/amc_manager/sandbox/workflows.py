@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from amc_manager.catalogue import Catalogue
+from amc_manager.sandbox.dialect import invalid_at
 from amc_manager.sandbox.errors import BadRequest
 from amc_manager.sandbox.query import (
     CompileError,
@@ -32,13 +34,12 @@ _KNOWN_FIELDS = frozenset(
         "privacyFilteringBehavior",
         "outputColumns",
         "outputFormat",
+        # The schema unqualified table names resolve in; the sandbox has one (kept as given).
+        "inputSchema",
+        # Legacy operations; AMC uses sqlQuery when both are sent, as the sandbox does.
+        "query",
     }
 )
-# Documented fields the sandbox cannot honour: refused rather than silently ignored.
-_REFUSED_FIELDS = {
-    "inputSchema": "inputSchema is not supported by the sandbox; use unqualified table names.",
-    "query": "The legacy 'query' operations list is not supported; send sqlQuery.",
-}
 _DEFAULT_FORMAT = {"separatorCharacter": ",", "quoteCharacter": '"', "escapeCharacter": "\\"}
 
 
@@ -79,20 +80,37 @@ def _check_output_format(value: object) -> dict[str, str]:
     return merged
 
 
+def _check_output_column(raw: object) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        raise BadRequest("Each outputColumns entry needs a name and a dataType.")
+    name = raw["name"]
+    if raw.get("dataType") not in DATA_TYPES:
+        raise BadRequest(f"Invalid dataType '{raw.get('dataType')}' for output column {name}.")
+    if raw.get("columnType", "DIMENSION") not in ("DIMENSION", "METRIC"):
+        raise BadRequest(f"Invalid columnType '{raw['columnType']}' for output column {name}.")
+    for key in ("dataTypePrecision", "dataTypeScale"):
+        if key in raw and not (isinstance(raw[key], int) and raw[key] >= 0):
+            raise BadRequest(f"Invalid {key} for output column {raw['name']}.")
+    return dict(raw)
+
+
 def check_workflow(body: object, *, adhoc: bool) -> dict[str, Any]:
     """Validate a Workflow object and return it normalised (ad-hoc ids may be absent)."""
     if not isinstance(body, dict):
         raise BadRequest("The workflow must be a JSON object.")
     for key in body:
-        if key in _REFUSED_FIELDS:
-            raise BadRequest(_REFUSED_FIELDS[key])
         if key not in _KNOWN_FIELDS:
             raise BadRequest(f"Unrecognized field '{key}' in workflow.")
     if not adhoc or "workflowId" in body:
         check_workflow_id(body.get("workflowId"))
     sql = body.get("sqlQuery")
     if not isinstance(sql, str) or not sql.strip():
+        if "query" in body:
+            raise BadRequest("The legacy 'query' operations list is not supported; send sqlQuery.")
         raise BadRequest("sqlQuery is required.")
+    schema = body.get("inputSchema")
+    if schema is not None and not isinstance(schema, str):
+        raise BadRequest("inputSchema must be a schema name.")
     params = body.get("inputParameters", [])
     if not isinstance(params, list) or len(params) > 100:
         raise BadRequest("inputParameters must be a list of at most 100 parameters.")
@@ -104,6 +122,8 @@ def check_workflow(body: object, *, adhoc: bool) -> dict[str, Any]:
         raise BadRequest(f"Invalid privacyFilteringBehavior '{behaviour}'.")
     normalised = dict(body)
     normalised["inputParameters"] = [_check_input_parameter(p) for p in params]
+    if outputs:
+        normalised["outputColumns"] = [_check_output_column(c) for c in outputs]
     if "outputFormat" in body:
         normalised["outputFormat"] = _check_output_format(body["outputFormat"])
     return normalised
@@ -159,6 +179,32 @@ def compile_saved(workflow: dict[str, Any], now: datetime, catalogue: Catalogue)
         privacy=privacy_options(workflow, False),
     )
     try:
-        compile_query(request, catalogue)
+        compiled = compile_query(request, catalogue)
+        check_output_names(workflow, compiled.output_columns, workflow["workflowId"])
     except CompileError as exc:
         raise BadRequest(exc.details) from None
+
+
+def check_output_names(workflow: dict[str, Any], names: Sequence[str], workflow_id: str) -> None:
+    """A workflow that declares `outputColumns` compiles only when the query's output has
+    exactly those columns, in that order (the privacy columns the workflow adds may be listed
+    too). Types are compared once the result exists (executions.check_output_types)."""
+    declared = [str(c["name"]) for c in workflow.get("outputColumns", [])]
+    if not declared:
+        return
+    extras = [
+        workflow.get(key)
+        for key in (
+            "filteredMetricsDiscriminatorColumn",
+            "distinctUserCountColumn",
+            "filteredReasonColumn",
+        )
+    ]
+    accepted = [list(names), [*names, *(str(e) for e in extras if e)]]
+    if [d.lower() for d in declared] not in [[n.lower() for n in a] for a in accepted]:
+        raise invalid_at(
+            workflow_id,
+            f"The query's output columns ({', '.join(names)}) do not match the declared "
+            f"outputColumns ({', '.join(declared)})",
+            None,
+        )
