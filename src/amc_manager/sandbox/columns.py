@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from amc_manager.catalogue import Table
+from amc_manager.catalogue import Column, DataType, Table, ThresholdClass
 from amc_manager.sandbox.daily import DAY_SECONDS, Frame, World
 from amc_manager.sandbox.entities import PLACEMENTS, SUPPLY_SOURCES, strings
 from amc_manager.sandbox.population import (
@@ -36,10 +37,12 @@ from amc_manager.sandbox.values import (
     device_ids,
 )
 
-__all__ = ["ARROW_TYPES", "assemble", "decimals", "schema_of"]
+__all__ = ["ARROW_TYPES", "Built", "assemble", "decimals", "schema_of"]
 
 # Column builders of one frame, called only for the columns a query reads.
 Lazy = dict[str, Callable[[], "pa.Array[Any]"]]  # quoted: pa.Array is not subscriptable
+# What a modelled table's builder gives: the rows (for derived columns) and its own columns.
+Built = tuple[Rows, Lazy]
 
 _DEVICES = strings(DEVICE_TYPES)
 _SYSTEMS = strings(OPERATING_SYSTEMS)
@@ -63,23 +66,43 @@ def schema_of(table: Table, names: Iterable[str] | None = None) -> pa.Schema:
     return pa.schema([*fields, pa.field(USER_KEY_COLUMN, pa.int64())])
 
 
-def _column(table: Table, name: str) -> Any:
+def _column(table: Table, name: str) -> Column:
     column = table.column(name)
     if column is None:
         raise ValueError(f"table {table.name} has no column {name!r}")
     return column
 
 
-def assemble(rows: Rows, lazy: Lazy, names: Iterable[str] | None = None) -> pa.Table:
+def assemble(
+    rows: Rows, lazy: Lazy, names: Iterable[str] | None = None, *, compact: bool = False
+) -> pa.Table:
     """The Arrow table of `rows`: columns `names` (default: all) built by `lazy` where it has
-    them, derived from the rows otherwise, then the hidden user key (NULL for no user)."""
+    them, derived from the rows otherwise, then the hidden user key (NULL for no user).
+
+    `compact` dictionary-encodes each text column that repeats values (all but VERY_HIGH and
+    INTERNAL ones), one column at a time: a month of a wide table then fits in a fraction of
+    the memory, and SQL reads it as the same text (DuckDB sees VARCHAR)."""
     table = rows.table
     chosen = table.column_names if names is None else tuple(names)
-    arrays = [lazy[n]() if n in lazy else column_values(rows, _column(table, n)) for n in chosen]
+    arrays = []
+    for name in chosen:
+        column = _column(table, name)
+        array = lazy[name]() if name in lazy else column_values(rows, column)
+        if compact and _repeats(column):
+            array = pc.dictionary_encode(array)
+        arrays.append(array)
     user = rows.user
     missing = user == NO_USER
     key = pa.array(user, pa.int64(), mask=missing if missing.any() else None)
+    if compact:
+        return pa.Table.from_arrays([*arrays, key], names=[*chosen, USER_KEY_COLUMN])
     return pa.Table.from_arrays([*arrays, key], schema=schema_of(table, chosen))
+
+
+def _repeats(column: Column) -> bool:
+    """A text column whose values repeat across rows (ids unique per row do not)."""
+    opaque = column.threshold in (ThresholdClass.VERY_HIGH, ThresholdClass.INTERNAL)
+    return column.data_type is DataType.STRING and not column.array and not opaque
 
 
 def _take(values: pa.Array[Any], index: npt.NDArray[Any]) -> pa.Array[Any]:
@@ -141,7 +164,7 @@ def _dsp_dimensions(world: World, f: Frame) -> Lazy:
     }
 
 
-def dsp_impressions(world: World, table: Table, f: Frame, names: Iterable[str] | None) -> pa.Table:
+def dsp_impressions(world: World, table: Table, f: Frame) -> Built:
     columns = _dsp_dimensions(world, f)
     columns["impression_dt"] = columns["impression_dt_utc"] = lambda: _timestamps(f["ts"])
     columns["impression_date_utc"] = lambda: _dates(f["ts"])
@@ -150,10 +173,10 @@ def dsp_impressions(world: World, table: Table, f: Frame, names: Iterable[str] |
     columns["impression_cost"] = lambda: _longs(f["cost"])
     columns["bid_price"] = lambda: _longs(f["bid"])
     columns["request_tag"] = lambda: _opaque(world, f["key"])
-    return assemble(Rows(world, table, table.name, f), columns, names)
+    return Rows(world, table, table.name, f), columns
 
 
-def dsp_clicks(world: World, table: Table, f: Frame, names: Iterable[str] | None) -> pa.Table:
+def dsp_clicks(world: World, table: Table, f: Frame) -> Built:
     columns = _dsp_dimensions(world, f)
     columns["impression_dt"] = lambda: _timestamps(f["impression_ts"])
     columns["click_dt"] = columns["click_dt_utc"] = lambda: _timestamps(f["ts"])
@@ -162,10 +185,10 @@ def dsp_clicks(world: World, table: Table, f: Frame, names: Iterable[str] | None
     # DSP buys by the impression: a click costs what its impression cost.
     columns["click_cost"] = lambda: _longs(f["cost"])
     columns["request_tag"] = lambda: _opaque(world, f["impression_key"])
-    return assemble(Rows(world, table, table.name, f), columns, names)
+    return Rows(world, table, table.name, f), columns
 
 
-def sponsored_ads(world: World, table: Table, f: Frame, names: Iterable[str] | None) -> pa.Table:
+def sponsored_ads(world: World, table: Table, f: Frame) -> Built:
     e, campaign = world.entities, f["campaign"]
     columns: Lazy = {
         "ad_product_type": lambda: _take(e.campaigns.ad_product_type, campaign),
@@ -187,10 +210,10 @@ def sponsored_ads(world: World, table: Table, f: Frame, names: Iterable[str] | N
         "event_id": lambda: _opaque(world, f["key"]),
         "user_id": lambda: _take(world.user_ids, f["user"]),
     }
-    return assemble(Rows(world, table, table.name, f), columns, names)
+    return Rows(world, table, table.name, f), columns
 
 
-def attributed(world: World, table: Table, f: Frame, names: Iterable[str] | None) -> pa.Table:
+def attributed(world: World, table: Table, f: Frame) -> Built:
     """Rows of either attributed-events table (they differ only in how a window selects)."""
     e, campaign, asin = world.entities, f["campaign"], f["asin"]
     columns: Lazy = {
@@ -219,10 +242,10 @@ def attributed(world: World, table: Table, f: Frame, names: Iterable[str] | None
         "total_product_sales": lambda: decimals(f["total_sales"]),
         "user_id": lambda: _take(world.user_ids, f["user"]),
     }
-    return assemble(Rows(world, table, ATTRIBUTED_FAMILY, f), columns, names)
+    return Rows(world, table, ATTRIBUTED_FAMILY, f), columns
 
 
-def conversions(world: World, table: Table, f: Frame, names: Iterable[str] | None) -> pa.Table:
+def conversions(world: World, table: Table, f: Frame) -> Built:
     """Conversion events: the tracked ASIN's own units and sales (halo items are not in them)."""
     e, category = world.entities, f["category"]
     columns: Lazy = {
@@ -241,4 +264,4 @@ def conversions(world: World, table: Table, f: Frame, names: Iterable[str] | Non
         "conversion_id": lambda: _opaque(world, f["key"]),
         "user_id": lambda: _take(world.user_ids, f["user"]),
     }
-    return assemble(Rows(world, table, table.name, f), columns, names)
+    return Rows(world, table, table.name, f), columns

@@ -50,7 +50,7 @@ _CONVERSION_COLUMNS = (
     "ts", "user", "advertiser", "asin", "category", "new_to_brand", "units", "sales", "key"
 )  # fmt: skip
 _Key = tuple[Code | str, int]
-_Builder = Callable[[World, Table, Frame, Iterable[str] | None], pa.Table]
+_Builder = Callable[[World, Table, Frame], columns_module.Built]
 _BUILDERS: Mapping[str, _Builder] = {
     "dsp_impressions": columns_module.dsp_impressions,
     "dsp_clicks": columns_module.dsp_clicks,
@@ -139,8 +139,12 @@ class SyntheticData:
         config: DataConfig | None = None,
         catalogue: Catalogue = CATALOGUE,
         rows_per_day: Mapping[str, int] | None = None,
+        *,
+        compact: bool = False,
     ) -> None:
         self._config = config if config is not None else DataConfig()
+        # Dictionary-encoded text columns (columns.assemble): what the SQL engine reads.
+        self._compact = compact
         self._catalogue = catalogue
         self._rows_per_day = dict(rows_per_day or {})
         self._lock = threading.Lock()
@@ -201,7 +205,7 @@ class SyntheticData:
         retained = self.retention_start(now, spec.retention_months)
         if spec.cadence is Cadence.SNAPSHOT and spec.window_column is None:
             frame = self._latest_snapshot(spec, available)
-            return synthetic.build(self._world, spec, frame, names)
+            return synthetic.build(self._world, spec, frame, names, compact=self._compact)
         low = max(_naive_utc(start), retained)
         high = min(_naive_utc(end), self.available_until(now))
         if low >= high:
@@ -209,8 +213,10 @@ class SyntheticData:
         span = _Span(_ceil_seconds(low), _ceil_seconds(high), available)
         builder = _BUILDERS.get(spec.name)
         if builder is None:
-            return synthetic.build(self._world, spec, self._generic(spec, span), names)
-        return builder(self._world, spec, self._read(spec.name, span), names)
+            frame = self._generic(spec, span)
+            return synthetic.build(self._world, spec, frame, names, compact=self._compact)
+        rows, lazy = builder(self._world, spec, self._read(spec.name, span))
+        return columns_module.assemble(rows, lazy, names, compact=self._compact)
 
     def users_frame(self) -> pa.Table:
         """The user pool with each user's stable attributes (for tests and curiosity)."""

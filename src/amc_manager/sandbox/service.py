@@ -105,6 +105,7 @@ class Sandbox:
                 ),
                 self.catalogue,
                 {t.name: t.rows_per_day for t in self.config.extra_tables},
+                compact=True,
             )
         return self._data
 

@@ -132,10 +132,12 @@ def epoch_day(seconds: int) -> int:
     return seconds // DAY_SECONDS + EPOCH_ORDINAL
 
 
-def build(world: World, table: Table, frame: Frame, names: Iterable[str] | None) -> pa.Table:
+def build(
+    world: World, table: Table, frame: Frame, names: Iterable[str] | None, *, compact: bool
+) -> pa.Table:
     """The Arrow rows of `table` for generated rows `frame`: columns `names`, then the hidden
-    user key."""
-    return assemble(Rows(world, table, table.name, frame), {}, names)
+    user key (`compact`: see columns.assemble)."""
+    return assemble(Rows(world, table, table.name, frame), {}, names, compact=compact)
 
 
 def retention_days(months: int) -> int:
