@@ -162,11 +162,15 @@ class Runtime:
         from amc_manager.service.keys import verify_fernet_keys, verify_secret_key
 
         await self.store.open()
-        key = self.fernet_key()
-        self._cipher = TokenCipher(key)
-        await verify_fernet_keys(self.store, key.reveal())
-        if self.settings.secret_key is not None:
-            await verify_secret_key(self.store, self.settings.secret_key.get_secret_value())
+        try:
+            key = self.fernet_key()
+            self._cipher = TokenCipher(key)
+            await verify_fernet_keys(self.store, key.reveal())
+            if self.settings.secret_key is not None:
+                await verify_secret_key(self.store, self.settings.secret_key.get_secret_value())
+        except BaseException:  # a refused key: nothing stays open behind the error
+            await self.store.aclose()
+            raise
         scale = self.settings.time_scale
         self._budget = StoreBudget(
             self.store, self.settings.request_rate * scale, recovery_seconds=5.0 / scale
