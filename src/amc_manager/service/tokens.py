@@ -87,13 +87,13 @@ async def list_tokens(runtime: Runtime, email: str) -> list[TokenView]:
     return [TokenView.of(r) for r in await runtime.store.list_api_tokens(me.id)]
 
 
-async def revoke_token(runtime: Runtime, email: str, ref: str) -> TokenView:
-    """Revoke one of the user's tokens (its id, or a unique prefix of 6+ characters); it is
-    refused at once."""
+async def revoke_token(runtime: Runtime, email: str, ref: str, *, full: bool = False) -> TokenView:
+    """Revoke one of the user's tokens (its id, or a unique prefix of 6+ characters unless
+    `full`, as the REST API takes full ids); it is refused at once."""
     me = await actor(runtime, email)
     mine = await runtime.store.list_api_tokens(me.id)
     matches = [r for r in mine if r.id == ref] or (
-        [r for r in mine if r.id.startswith(ref)] if len(ref) >= MIN_ID_PREFIX else []
+        [r for r in mine if r.id.startswith(ref)] if len(ref) >= MIN_ID_PREFIX and not full else []
     )
     if len(matches) != 1:
         if matches:

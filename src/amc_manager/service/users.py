@@ -109,6 +109,8 @@ async def create_user(
     row = await runtime.store.create_user(
         email, role=Role.ADMIN if admin else Role.MEMBER, password_hash=hashed
     )
+    if row is None:  # created meanwhile by a concurrent request
+        raise UsageError(f"user {email} already exists", hint="see `amc users list`")
     return UserView.of(row)
 
 

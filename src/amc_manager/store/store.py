@@ -207,8 +207,8 @@ class Store:
 
     async def create_user(
         self, email: str, *, role: Role = Role.MEMBER, password_hash: str | None = None
-    ) -> UserRow:
-        """A new user; StoreError when the e-mail is taken (the caller checked first)."""
+    ) -> UserRow | None:
+        """A new user; None when the e-mail is taken (also by a concurrent request)."""
         values = {
             "id": str(uuid.uuid4()),
             "email": email,
@@ -218,8 +218,8 @@ class Store:
             "disabled": False,
             "session_epoch": 0,
         }
-        async with self.begin() as conn:
-            await conn.execute(t.users.insert().values(**values))
+        if not await self._insert_once(t.users.insert().values(**values)):
+            return None
         found = await self.get_user(user_id=str(values["id"]))
         assert found is not None
         return found
@@ -450,22 +450,27 @@ class Store:
     async def connect(self, user_id: str, account_pk: str) -> None:
         """Record that the user's own token reaches the account (kept when already there)."""
         cn = t.connections.c
+        where = sa.and_(cn.user_id == user_id, cn.account_id == account_pk)
         async with self.begin() as conn:
-            found = (
-                await conn.execute(
-                    sa.select(cn.user_id).where(cn.user_id == user_id, cn.account_id == account_pk)
-                )
-            ).first()
-            if found is not None:
+            if (await conn.execute(sa.select(cn.user_id).where(where))).first() is not None:
                 return
-            try:
-                await conn.execute(
-                    t.connections.insert().values(
-                        user_id=user_id, account_id=account_pk, created_at=self.clock()
-                    )
-                )
-            except IntegrityError:  # connected concurrently: the same fact
-                pass
+        await self._insert_once(
+            t.connections.insert().values(
+                user_id=user_id, account_id=account_pk, created_at=self.clock()
+            )
+        )
+
+    async def _insert_once(self, insert: sa.Insert) -> bool:
+        """Insert a row that may have just been inserted by a concurrent request (the same
+        fact): False when it was."""
+        try:
+            async with self.begin() as conn:
+                await conn.execute(insert)
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+            return False
+        return True
 
     async def upsert_instance(
         self, account_pk: str, instance_id: str, name: str | None, api_endpoint: str | None
@@ -595,12 +600,11 @@ class Store:
             ).first()
             if found is not None:
                 return False
-            await conn.execute(
-                t.grants.insert().values(
-                    user_id=user_id, instance_id=instance_pk, granted_by=by, created_at=self.clock()
-                )
+        return await self._insert_once(
+            t.grants.insert().values(
+                user_id=user_id, instance_id=instance_pk, granted_by=by, created_at=self.clock()
             )
-            return True
+        )
 
     async def revoke_grant(self, user_id: str, instance_pk: str) -> bool:
         """False: the user had no grant on the instance."""
