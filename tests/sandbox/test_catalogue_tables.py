@@ -33,7 +33,7 @@ from amc_manager.sandbox.config import SandboxConfigError, load_config
 from amc_manager.sandbox.data import DataConfig, SyntheticData
 from amc_manager.sandbox.embedded import EmbeddedSandbox
 from amc_manager.sandbox.identity import build_account
-from amc_manager.sandbox.synthetic import snapshot_days
+from amc_manager.sandbox.synthetic import periodic, snapshot_days
 from amc_manager.sandbox.tables import USER_KEY_COLUMN
 from amc_manager.sql import lint, schema_for_sandbox
 from tests.sandbox.conftest import make_config
@@ -121,7 +121,8 @@ def digest(table: pa.Table) -> str:
 
 
 def daily_tables() -> list[Table]:
-    return [t for t in CATALOGUE if t.cadence is Cadence.EVENTS]
+    """Tables with rows every day (not snapshots, not weekly or monthly batches)."""
+    return [t for t in CATALOGUE if not periodic(t)]
 
 
 def is_metric(column: Column) -> bool:
@@ -323,6 +324,23 @@ def test_a_windowed_snapshot_table_answers_the_snapshots_in_the_window() -> None
     }
     none = read(data, historical.name, span=(datetime(2026, 10, 2), datetime(2026, 11, 5)))
     assert none.num_rows == 0
+
+
+def test_batches_come_on_their_days(data: SyntheticData) -> None:
+    """AMC's monthly segment snapshots on each month's first Thursday; NC Solutions' weekly
+    purchase batches on the Saturday ending each week."""
+    span = (datetime(2026, 9, 1), datetime(2026, 11, 1))
+    found = {}
+    for name in ("audience_segments_amer_inmarket_snapshot", "ncs_cpg_insights_stream"):
+        spec = CATALOGUE.table(name)
+        assert spec is not None and spec.window_column is not None and periodic(spec)
+        found[name] = set(read(data, name, span=span).column(spec.window_column).to_pylist())
+    assert found["audience_segments_amer_inmarket_snapshot"] == {
+        date(2026, 9, 3),
+        date(2026, 10, 1),
+    }
+    saturdays = found["ncs_cpg_insights_stream"]
+    assert len(saturdays) == 9 and {d.weekday() for d in saturdays} == {5}
 
 
 def test_each_table_keeps_its_retention(data: SyntheticData) -> None:

@@ -262,9 +262,9 @@ class SyntheticData:
     def _generic(self, spec: Table, span: _Span) -> Frame:
         """Rows of a table without a bespoke model whose (hidden) time lies in the span: events
         by their time, snapshots by the time they were taken."""
-        if spec.cadence is Cadence.SNAPSHOT:
+        if synthetic.periodic(spec):
             first, last = synthetic.epoch_day(span.start), synthetic.epoch_day(span.end - 1)
-            taken = synthetic.snapshot_days(spec.refresh, first, last)
+            taken = synthetic.snapshot_days(synthetic.schedule(spec), first, last)
             frames = [self._generic_day(spec, day, snapshot=True) for day in taken]
         else:
             frames = [self._generic_day(spec, day, snapshot=False) for day in span.days()]
@@ -276,13 +276,18 @@ class SyntheticData:
     def _latest_snapshot(self, spec: Table, available: int) -> Frame:
         """The last snapshot taken before `available` (epoch seconds: no data from then on)."""
         before = synthetic.epoch_day(available - 1) + 1
-        return self._generic_day(spec, synthetic.latest_snapshot(spec.refresh, before), True)
+        latest = synthetic.latest_snapshot(synthetic.schedule(spec), before)
+        return self._generic_day(spec, latest, True)
 
     def _rows_of(self, spec: Table, snapshot: bool) -> int:
+        """Rows of one day, or of one snapshot (a batch: the days it covers)."""
         configured = self._rows_per_day.get(spec.name)
         if configured is not None:
             return configured
-        return synthetic.SNAPSHOT_ROWS if snapshot else synthetic.CATALOGUE_ROWS_PER_DAY
+        if snapshot and synthetic.carries_over(spec):
+            return synthetic.SNAPSHOT_ROWS
+        days = synthetic.period_days(spec) if snapshot else 1
+        return synthetic.CATALOGUE_ROWS_PER_DAY * days
 
     def _generic_day(self, spec: Table, day: int, snapshot: bool) -> Frame:
         """One generated day (or snapshot) of a table without a bespoke model, cached."""

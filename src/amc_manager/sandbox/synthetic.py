@@ -3,10 +3,12 @@
 Event tables hold a fixed number of rows a day, each standing for one user of the population
 (drawn by activity, from the audience the table records: DSP tables DSP users, sponsored-ads
 tables shoppers, others anyone), so user counts, joins and aggregation thresholds behave as on
-the modelled tables. Snapshot tables (`Cadence.SNAPSHOT`) hold one snapshot per refresh period,
-all its rows stamped with the snapshot's midnight; most of a snapshot's rows carry over to the
-next, as memberships do. A table without `user_id` that describes segments lists each segment
-once per snapshot. Column values come from `values.py`; this module only draws the rows.
+the modelled tables. Periodic tables (`Cadence.SNAPSHOT`, and event tables stamped with a
+period's date: AMC's monthly segment snapshots, weekly purchase batches) hold one batch per
+refresh period, all its rows stamped with its midnight; most of a snapshot's rows carry over to
+the next, as memberships do, while a batch of events is new. A table without `user_id` that
+describes segments lists each segment once per snapshot. Column values come from `values.py`;
+this module only draws the rows.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from amc_manager.catalogue import Table
+from amc_manager.catalogue import Cadence, DataType, Table
 from amc_manager.sandbox import values
 from amc_manager.sandbox.columns import assemble
 from amc_manager.sandbox.daily import DAY_SECONDS, EPOCH_ORDINAL, Frame, World, day_start, freeze
@@ -41,6 +43,34 @@ def has_users(table: Table) -> bool:
 def lists_segments(table: Table) -> bool:
     """A table describing segments (segment_metadata): one row per segment, no user."""
     return not has_users(table) and table.column("segment_id") is not None
+
+
+def periodic(table: Table) -> bool:
+    """Whether rows come in batches rather than day by day: snapshot tables, and event tables
+    whose window column is a date naming a period (a snapshot's date, a week's end)."""
+    if table.cadence is Cadence.SNAPSHOT:
+        return True
+    stamp = table.column(table.window_column) if table.window_column else None
+    named = stamp is not None and any(word in stamp.name for word in ("snapshot", "week"))
+    return named and stamp is not None and stamp.data_type is DataType.DATE
+
+
+def carries_over(table: Table) -> bool:
+    """Whether each batch mostly repeats the last (memberships) or is new (purchases)."""
+    return table.cadence is Cadence.SNAPSHOT or "snapshot" in (table.window_column or "")
+
+
+def schedule(table: Table) -> str:
+    """What says when a periodic table's batches come: its refresh, and the weekday its pages
+    name ("the first Thursday of each month", "weeks ending on Saturdays")."""
+    stamp = table.column(table.window_column) if table.window_column else None
+    return " ".join([table.refresh, table.description, stamp.description if stamp else ""])
+
+
+def period_days(table: Table) -> int:
+    """Days one batch of a periodic table covers."""
+    text = table.refresh.lower()
+    return 30 if "month" in text else 7 if "week" in text else 1
 
 
 def sampler(world: World, table: Table) -> UserSampler:
@@ -67,7 +97,7 @@ def day_frame(world: World, table: Table, day: int, rows: int) -> Frame:
 
 
 def snapshot_frame(world: World, table: Table, day: int, rows: int) -> Frame:
-    """The snapshot of `table` taken at midnight starting date ordinal `day`."""
+    """The snapshot (or batch) of `table` taken at midnight starting date ordinal `day`."""
     if lists_segments(table):
         count = len(world.entities.segments.name)
         return freeze(
@@ -80,7 +110,8 @@ def snapshot_frame(world: World, table: Table, day: int, rows: int) -> Frame:
         )
     seed, index = world.config.seed, np.arange(rows, dtype=np.int64)
     fresh = unit(hash64(seed, values.stream(table.name, "#churn"), (day << _ROW_BITS) + index))
-    period = np.where(fresh < _CHURN, day, _STABLE_DAY).astype(np.int64)
+    churn = _CHURN if carries_over(table) else 1.0
+    period = np.where(fresh < churn, day, _STABLE_DAY).astype(np.int64)
     key = (period << _ROW_BITS) + index
     if has_users(table):
         u = unit(hash64(seed, values.stream(table.name, "#user"), key))
