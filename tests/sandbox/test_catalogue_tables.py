@@ -330,17 +330,36 @@ def test_batches_come_on_their_days(data: SyntheticData) -> None:
     """AMC's monthly segment snapshots on each month's first Thursday; NC Solutions' weekly
     purchase batches on the Saturday ending each week."""
     span = (datetime(2026, 9, 1), datetime(2026, 11, 1))
-    found = {}
+    found: dict[str, set[date]] = {}
     for name in ("audience_segments_amer_inmarket_snapshot", "ncs_cpg_insights_stream"):
         spec = CATALOGUE.table(name)
         assert spec is not None and spec.window_column is not None and periodic(spec)
-        found[name] = set(read(data, name, span=span).column(spec.window_column).to_pylist())
+        stamps = read(data, name, span=span).column(spec.window_column).to_pylist()
+        found[name] = {d for d in stamps if isinstance(d, date)}
     assert found["audience_segments_amer_inmarket_snapshot"] == {
         date(2026, 9, 3),
         date(2026, 10, 1),
     }
     saturdays = found["ncs_cpg_insights_stream"]
     assert len(saturdays) == 9 and {d.weekday() for d in saturdays} == {5}
+
+
+def test_rows_stand_for_users_even_without_a_user_id_column() -> None:
+    """An extra table without user_id still has a user per row, so thresholds apply to it;
+    only a table listing segments has rows of nobody."""
+    counts = Table(
+        name="store_visits",
+        description="test table without user_id",
+        columns=(
+            Column("visit_dt", DataType.TIMESTAMP, ThresholdClass.MEDIUM),
+            Column("store", DataType.STRING, ThresholdClass.LOW),
+        ),
+        provenance=Provenance("test", ""),
+        window_column="visit_dt",
+    )
+    data = SyntheticData(catalogue=CATALOGUE.with_tables([counts]))
+    rows = read(data, counts.name)
+    assert rows.num_rows > 0 and rows.column(USER_KEY_COLUMN).null_count == 0
 
 
 def test_each_table_keeps_its_retention(data: SyntheticData) -> None:

@@ -36,13 +36,15 @@ _STABLE_DAY = 0  # the "day" in the keys of snapshot rows that carry over
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def has_users(table: Table) -> bool:
-    return table.column(USER_ID) is not None
-
-
 def lists_segments(table: Table) -> bool:
     """A table describing segments (segment_metadata): one row per segment, no user."""
-    return not has_users(table) and table.column("segment_id") is not None
+    return table.column(USER_ID) is None and table.column("segment_id") is not None
+
+
+def stands_for_users(table: Table) -> bool:
+    """Whether each row is one user's (even without a `user_id` column, as in an extra table,
+    so that aggregation thresholds apply to it)."""
+    return not lists_segments(table)
 
 
 def periodic(table: Table) -> bool:
@@ -88,7 +90,7 @@ def day_frame(world: World, table: Table, day: int, rows: int) -> Frame:
     key = (np.int64(day) << _ROW_BITS) + np.arange(rows, dtype=np.int64)
     stream = values.stream
     seconds = (unit(hash64(seed, stream(table.name, "#time"), key)) * DAY_SECONDS).astype(np.int64)
-    if has_users(table):
+    if stands_for_users(table):
         user = sampler(world, table).draw(unit(hash64(seed, stream(table.name, "#user"), key)))
     else:
         user = np.full(rows, NO_USER, np.int64)
@@ -113,11 +115,7 @@ def snapshot_frame(world: World, table: Table, day: int, rows: int) -> Frame:
     churn = _CHURN if carries_over(table) else 1.0
     period = np.where(fresh < churn, day, _STABLE_DAY).astype(np.int64)
     key = (period << _ROW_BITS) + index
-    if has_users(table):
-        u = unit(hash64(seed, values.stream(table.name, "#user"), key))
-        user = sampler(world, table).draw(u)
-    else:
-        user = np.full(rows, NO_USER, np.int64)
+    user = sampler(world, table).draw(unit(hash64(seed, values.stream(table.name, "#user"), key)))
     return freeze({"ts": np.full(rows, day_start(day), np.int64), "user": user, "key": key})
 
 
