@@ -190,14 +190,21 @@ def test_invalid_sql_is_exit_2_with_position(home: Path) -> None:
     assert f"{bad}:2:" in done.stderr
 
 
-def test_sql_refused_by_amc_at_submission_exits_2(home: Path) -> None:
+@pytest.mark.parametrize("late", [False, True], ids=["refused-at-submission", "failed-later"])
+def test_sql_refused_by_amc_at_submission_exits_2(home: Path, late: bool) -> None:
+    """AMC refusing the SQL at submission is the request's fault (exit 2); with compile errors
+    surfacing late AMC accepted the request, so the FAILED run is a failure later (exit 1).
+    AMC's text is the same either way."""
+    knobs = {"duration": "0.3", "throttle_rate": 0, "late_compile_errors": late}
+    (home / "sandbox.json").write_text(json.dumps(knobs))
     bad = home / "bad.sql"
     bad.write_text("SELECT campaign FROM dsp_impressions LIMIT 3\n")
     done = run_sql(home, str(bad), _instance(home), "--no-lint")
-    assert done.returncode == 2, done.stderr
-    assert (
-        "AMC refused the request" in done.stderr and "Was unable to compile workflow" in done.stderr
-    )
+    assert done.returncode == (1 if late else 2), done.stderr
+    assert "Was unable to compile workflow" in done.stderr
+    assert "LIMIT is not supported" in done.stderr and done.stderr.count("\n") == 1
+    expected = "ended failed: execution " if late else "AMC refused the request"
+    assert expected in done.stderr, done.stderr
 
 
 def test_db_upgrade_and_validate_registered(home: Path) -> None:

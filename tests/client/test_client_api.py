@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from amc_manager.client import (
     AccountRef,
     AmcClient,
+    ExecutionFailed,
     ExecutionRejected,
     ExecutionRequest,
     InMemoryTokenStore,
@@ -163,19 +165,52 @@ async def test_cancel_and_rejected_outcome(live: Any) -> None:
         assert "Change the query or the time window" in str(error)
 
 
-async def test_compile_error_has_line_and_column(live: Any) -> None:
-    server = live()
+@pytest.mark.parametrize("late", [False, True], ids=["refused-at-create", "failed-later"])
+async def test_compile_error_has_line_and_column(live: Any, late: bool) -> None:
+    """Refused at create (ValidationError) or FAILED later: the same AMC text, position and
+    advice; only the refusal is the request's fault (exit 2)."""
+    server = live(late_compile_errors=late)
     async with client_for(server.sandbox, server.url) as setup:
         start, end = _window()
-        with pytest.raises(ValidationError) as caught:
-            await setup.client.create_execution(
-                setup.instance,
-                ExecutionRequest(
-                    sql="SELECT campaign\nFROM dsp_impressions LIMIT 3", start=start, end=end
-                ),
-            )
-        assert caught.value.line == 2 and caught.value.column is not None
-        assert caught.value.exit_code == 2
+        request = ExecutionRequest(
+            sql="SELECT campaign\nFROM dsp_impressions LIMIT 3", start=start, end=end
+        )
+        if late:
+            created = await setup.client.create_execution(setup.instance, request)
+            failed = await _finish(setup, created.execution_id)
+            assert failed.status == "FAILED" and failed.compile_failure
+            error = failed.outcome_error()
+            assert isinstance(error, ExecutionFailed) and error.exit_code == 1
+            details, position = failed.status_reason, failed.error_position
+        else:
+            with pytest.raises(ValidationError) as caught:
+                await setup.client.create_execution(setup.instance, request)
+            error, details = caught.value, caught.value.details
+            position = (caught.value.line, caught.value.column)
+            assert error.exit_code == 2
+        assert details is not None and error.message.endswith(details)
+        assert re.search(r"From line 2, column \d+ to line 2, column \d+: LIMIT", details)
+        assert position is not None and position[0] == 2
+        assert error.hint == ValidationError.hint
+
+
+@pytest.mark.parametrize("status", [400, 404])
+async def test_unknown_execution_is_not_found_either_way(live: Any, status: int) -> None:
+    """AMC answers an unknown execution 400 (observed) or 404 (the spec): the same error."""
+    server = live(unknown_execution_status=status)
+    async with client_for(server.sandbox, server.url) as setup:
+        missing = str(uuid.uuid4())
+        calls = (
+            setup.client.get_execution(setup.instance, missing),
+            setup.client.cancel_execution(setup.instance, missing),
+            setup.client.download_urls(setup.instance, missing),
+        )
+        for call in calls:
+            with pytest.raises(NotFoundError) as caught:
+                await call
+            assert caught.value.status == status
+            assert caught.value.details == f"Workflow execution with ID {missing} does not exist."
+            assert caught.value.hint == NotFoundError.hint and caught.value.exit_code == 1
 
 
 async def test_data_sources(live: Any) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
@@ -18,6 +20,11 @@ from amc_manager.store.rows import ExecutionRow
 from tests.engine.conftest import SQL, opened, window
 
 pytestmark = pytest.mark.usefixtures("clean_env")
+# AMC's compile message, whatever the (transient) workflow id: the same text both ways.
+COMPILE_TEXT = re.compile(
+    r"Was unable to compile workflow transient_[0-9a-f-]+ because it was found to be invalid: "
+    r"From line 1, column \d+ to line 1, column \d+: LIMIT is not supported"
+)
 
 
 async def _run(runtime: Runtime, user_id: str, spec: RunSpec) -> ExecutionRow:
@@ -85,8 +92,17 @@ async def test_saved_workflow_with_parameters(tmp_path: Path, database_url: str)
         assert pq.read_table(row.result_path).column("device_type").to_pylist() == ["Tablet"]
 
 
-async def test_compile_error_fails_with_amc_message(tmp_path: Path, database_url: str) -> None:
-    async with opened(tmp_path, database_url) as (runtime, instance, user_id):
+@pytest.mark.parametrize("late", [False, True], ids=["refused-at-create", "failed-later"])
+async def test_compile_error_fails_with_amc_message(
+    tmp_path: Path, database_url: str, late: bool
+) -> None:
+    """AMC may refuse bad SQL at create (400) or accept it and FAIL it later: either way the
+    run ends failed with AMC's text and no advice; only the failure kind tells them apart."""
+    async with opened(tmp_path, database_url, sandbox={"late_compile_errors": late}) as (
+        runtime,
+        instance,
+        user_id,
+    ):
         start, end = window()
         row = await _run(
             runtime,
@@ -98,13 +114,36 @@ async def test_compile_error_fails_with_amc_message(tmp_path: Path, database_url
                 end=end,
             ),
         )
-        assert row.state == "failed" and row.error is not None
-        assert "Was unable to compile workflow" in row.error
-        assert row.error.startswith("AMC refused the request: ")
-        assert row.failure_kind == FailureKind.REFUSED and row.amc_execution_id is None
+        assert row.state == "failed" and row.error is not None and row.advice is None
+        assert COMPILE_TEXT.search(row.error), row.error
         events = await runtime.store.execution_events(row.id)
-        assert [e.state for e in events] == ["queued", "submitting", "failed"]
-        assert events[-1].note == row.error
+        assert events[-1].state == "failed" and events[-1].note == row.error
+        if late:
+            assert row.error.startswith(f"execution {row.amc_execution_id} failed: ")
+            assert row.failure_kind == FailureKind.FAILED and row.amc_status == "FAILED"
+        else:
+            assert row.error.startswith("AMC refused the request: ")
+            assert row.failure_kind == FailureKind.REFUSED and row.amc_execution_id is None
+            assert [e.state for e in events] == ["queued", "submitting", "failed"]
+
+
+async def test_result_columns_typed_from_output_columns(tmp_path: Path, database_url: str) -> None:
+    """The sandbox declares outputColumns as AMC does: a STRING column of digits stays text
+    (inference alone would make it a number)."""
+    sql = (
+        "SELECT CAST(advertiser_id AS STRING) AS advertiser_code, SUM(impressions) AS n "
+        "FROM dsp_impressions GROUP BY 1"
+    )
+    async with opened(tmp_path, database_url) as (runtime, instance, user_id):
+        start, end = window()
+        row = await _run(
+            runtime, user_id, RunSpec(instance=instance, sql=sql, start=start, end=end)
+        )
+        assert row.state == "succeeded" and row.result_path is not None
+        table = pq.read_table(row.result_path)
+        assert table.schema.types == [pa.string(), pa.int64()]
+        codes = table.column("advertiser_code").to_pylist()
+        assert codes and all(str(code).isdigit() for code in codes)
 
 
 async def test_failure_at_amc_is_typed_failed(tmp_path: Path, database_url: str) -> None:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from amc_manager.engine.ingest import IngestError, ingest_csv_parts
+from amc_manager.engine.ingest import IngestError, arrow_type_for, ingest_csv_parts
 from amc_manager.errors import AmcManagerError
 from amc_manager.sandbox.results import write_result_files
 
@@ -292,3 +292,56 @@ def test_any_rows_come_back_exactly(
     assert read.column("n").to_pylist() == ints
     got = read.column("text").to_pylist()
     assert all(means(t, v) for t, v in zip(texts, got, strict=True)), (texts, got)
+
+
+def test_declared_output_columns_type_the_result(tmp_path: Path) -> None:
+    """AMC's outputColumns settle types inference could not: zip codes that look like numbers
+    stay text, an all-NULL column gets its type, an INTEGER is 32 bits, DECIMAL keeps its
+    declared scale; columns AMC does not describe are still inferred exactly."""
+    zips = ["10115", "20095", None, "80331"] * 3
+    table = pa.table(
+        {
+            "zip": pa.array(zips, pa.string()),
+            "nothing": pa.array([None] * 12, pa.int64()),
+            "small": pa.array(range(12), pa.int32()),
+            "amount": pa.array([Decimal("1.5")] * 12, pa.decimal128(38, 4)),
+            "free": pa.array(["0123"] * 12, pa.string()),
+        }
+    )
+    declared = {
+        "ZIP": arrow_type_for("STRING"),
+        "nothing": arrow_type_for("LONG"),
+        "small": arrow_type_for("INTEGER"),
+        "amount": arrow_type_for("DECIMAL", 38, 4),
+    }
+    read = ingest(table, tmp_path, declared={k: v for k, v in declared.items() if v})
+    assert read.schema.types == [
+        pa.string(),
+        pa.int64(),
+        pa.int32(),
+        pa.decimal128(38, 4),
+        pa.string(),
+    ]
+    assert read.column("zip").to_pylist() == zips
+    assert read.column("amount").to_pylist() == [Decimal("1.5000")] * 12
+    plain = ingest(table, tmp_path / "plain")
+    assert plain.schema.field("zip").type == pa.int64()  # what inference alone makes of them
+
+
+def test_declared_type_that_does_not_fit_falls_back_to_exact_inference(tmp_path: Path) -> None:
+    """A LONG declaration with a value that is not one (late in the file, after rows only the
+    declaration checked) gives way to inference over every value."""
+    values = [str(i) for i in range(30)] + ["12a"]
+    table = pa.table({"code": pa.array(values, pa.string())})
+    read = ingest(table, tmp_path, rows_per_file=31, block_size=64, declared={"code": pa.int64()})
+    assert read.schema.field("code").type == pa.string()
+    assert read.column("code").to_pylist() == values
+
+
+def test_amc_types_as_arrow_types() -> None:
+    assert arrow_type_for("long") == pa.int64() and arrow_type_for("TIMESTAMP") == pa.timestamp(
+        "ms"
+    )
+    assert arrow_type_for("DECIMAL", None, 2) == pa.decimal128(38, 2)
+    assert arrow_type_for("DECIMAL") is None and arrow_type_for("ARRAY") is None
+    assert arrow_type_for("CALENDAR_INTERVAL") == pa.string()

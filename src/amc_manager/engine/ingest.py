@@ -1,4 +1,8 @@
-"""AMC's result CSV parts streamed into one typed Parquet file, in bounded memory."""
+"""AMC's result CSV parts streamed into one typed Parquet file, in bounded memory.
+
+Column types come from AMC's `outputColumns` when the execution declares them, else from every
+value (exact inference: a DECIMAL stays exact, `0123` stays text).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import os
 import re
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +25,7 @@ import pyarrow.parquet as pq
 
 from amc_manager.errors import AmcManagerError
 
-__all__ = ["IngestError", "IngestResult", "ingest_csv_parts"]
+__all__ = ["IngestError", "IngestResult", "arrow_type_for", "ingest_csv_parts"]
 
 # pyarrow-stubs type compute kernels far narrower than Arrow accepts (mixed scalars and arrays),
 # so this module uses them untyped.
@@ -54,6 +58,34 @@ _INT, _DEC, _FLOAT, _BOOL, _DATE_KIND, _TS = "int", "dec", "float", "bool", "dat
 _NUMERIC = frozenset({_INT, _DEC, _FLOAT})
 _TEMPORAL = ((_DATE_KIND, _DATE, pa.date32()), (_TS, _TIMESTAMP, pa.timestamp("ms")))
 _ALL_KINDS = frozenset({_INT, _DEC, _FLOAT, _BOOL, _DATE_KIND, _TS})
+# AMC's data types (outputColumns) as Arrow types; BINARY and CALENDAR_INTERVAL stay text.
+_AMC_TYPES: dict[str, pa.DataType] = {
+    "BOOLEAN": pa.bool_(),
+    "BYTE": pa.int8(),
+    "SHORT": pa.int16(),
+    "INTEGER": pa.int32(),
+    "LONG": pa.int64(),
+    "FLOAT": pa.float32(),
+    "DOUBLE": pa.float64(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("ms"),
+    "STRING": pa.string(),
+    "BINARY": pa.string(),
+    "CALENDAR_INTERVAL": pa.string(),
+}
+
+
+def arrow_type_for(
+    data_type: str | None, precision: int | None = None, scale: int | None = None
+) -> pa.DataType | None:
+    """The Arrow type of an AMC data type; None when it does not settle one (an unknown name,
+    or a DECIMAL without its scale: inference decides those)."""
+    name = (data_type or "").strip().upper()
+    if name == "DECIMAL":
+        if scale is None or not 0 <= scale <= _PRECISION:
+            return None
+        return pa.decimal128(min(max(precision or _PRECISION, scale, 1), _PRECISION), scale)
+    return _AMC_TYPES.get(name)
 
 
 class IngestError(AmcManagerError):
@@ -84,9 +116,20 @@ class _ColumnProfile:
     int_digits: int = 0
     scale: int = 0
     digits: int = 0
+    # AMC's declared type (outputColumns), kept while every value fits it. `skipped` says
+    # inference did not see some values (they fitted the declared type): should the type be
+    # dropped later, inference has to read the column again.
+    declared: pa.DataType | None = None
+    skipped: bool = False
 
     def observe(self, values: Any) -> Any | None:
         """Narrow the candidates; return the values already converted when a check did so."""
+        if self.declared is not None:
+            checked = _declared(values, self.declared)
+            if checked is not None:
+                self.skipped = self.skipped or values.null_count < len(values)
+                return checked
+            self.declared = None  # AMC's word does not fit the data: infer from here on
         if values.null_count == len(values):
             return None
         self.seen = True
@@ -149,7 +192,10 @@ class _ColumnProfile:
         self.digits = max(self.digits, _max(pc.add(integer, scale)))
 
     def arrow_type(self) -> pa.DataType:
-        """The first exact type of: int64, decimal128(38, s), double, bool, date, timestamp."""
+        """The declared type, else the first exact type of: int64, decimal128(38, s), double,
+        bool, date, timestamp."""
+        if self.declared is not None:
+            return self.declared
         if not self.seen:
             return pa.string()
         if _INT in self.kinds:
@@ -165,6 +211,16 @@ class _ColumnProfile:
         if _DATE_KIND in self.kinds:
             return pa.date32()
         return pa.timestamp("ms") if _TS in self.kinds else pa.string()
+
+
+def _declared(values: Any, target: pa.DataType) -> Any | None:
+    """`values` cast to AMC's declared type, or None when some value does not fit it."""
+    if target == pa.string():
+        return values
+    try:
+        return pc.cast(values, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _matches(values: Any, pattern: str) -> Any:
@@ -337,7 +393,11 @@ def _bet(target: Path, schema: pa.Schema, waiting: list[tuple[Batch, list[Any]]]
 
 
 def _first_pass(
-    parts: Sequence[Path], names: list[str], block_size: int, target: Path
+    parts: Sequence[Path],
+    names: list[str],
+    block_size: int,
+    target: Path,
+    profiles: list[_ColumnProfile],
 ) -> tuple[pa.Schema, bool]:
     """Check every value, and meanwhile write `target`, betting that the types of the first row
     group's worth of rows hold for the rest.
@@ -347,7 +407,6 @@ def _first_pass(
     results under one row group). It is lost when, say, a text column starts with a million
     numbers; then pass 2 parses again.
     """
-    profiles = [_ColumnProfile() for _ in names]
     waiting: list[tuple[Batch, list[Any]]] = []  # read before the bet is placed
     writer: _RowGroups | None = None
     held = True
@@ -373,6 +432,29 @@ def _first_pass(
             writer.close(flush=False)
         raise
     return final, held
+
+
+def _reprofiled(
+    parts: Sequence[Path], schema: pa.Schema, block_size: int, columns: list[int]
+) -> pa.Schema:
+    """`schema` with the types of `columns` inferred from all their values (columns whose
+    declared type stopped fitting after it had been the only check of earlier values)."""
+    fresh = {index: _ColumnProfile() for index in columns}
+    for batch in _text_batches(parts, schema.names, block_size):
+        for index, profile in fresh.items():
+            profile.observe(batch.column(index))
+    types = [fresh[i].arrow_type() if i in fresh else t for i, t in enumerate(schema.types)]
+    return _schema(schema.names, types)
+
+
+def _declared_types(
+    names: list[str], declared: Mapping[str, pa.DataType] | None
+) -> list[pa.DataType | None]:
+    """Each column's declared type: by exact name, else ignoring case."""
+    if not declared:
+        return [None] * len(names)
+    folded = {name.lower(): kind for name, kind in declared.items()}
+    return [declared.get(name, folded.get(name.lower())) for name in names]
 
 
 def _schema(names: list[str], types: list[pa.DataType]) -> pa.Schema:
@@ -405,18 +487,28 @@ def _seal(path: Path) -> str:
 
 
 def ingest_csv_parts(
-    parts: Sequence[Path], destination: Path, *, block_size: int = 1 << 20
+    parts: Sequence[Path],
+    destination: Path,
+    *,
+    block_size: int = 1 << 20,
+    declared: Mapping[str, pa.DataType] | None = None,
 ) -> IngestResult:
     """Stream AMC's result parts (one shared header) into one Parquet file at `destination`.
 
-    Types are decided from every value, never guessed from a sample: `0123` stays text, `1.5000`
-    stays an exact decimal (see `_ColumnProfile`). The file appears whole or not at all (a temp
-    name beside it, then `os.replace`). Synchronous and CPU-bound: callers run it in a thread.
+    A column named in `declared` (AMC's `outputColumns`, see `arrow_type_for`) gets that type
+    while all its values fit it. Other types are decided from every value, never guessed from a
+    sample: `0123` stays text, `1.5000` stays an exact decimal (see `_ColumnProfile`). The file
+    appears whole or not at all (a temp name beside it, then `os.replace`). Synchronous and
+    CPU-bound: callers run it in a thread.
     """
     names = _check_headers(parts, block_size)
     tmp = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
+    profiles = [_ColumnProfile(declared=kind) for kind in _declared_types(names, declared)]
     try:
-        schema, bet_held = _first_pass(parts, names, block_size, tmp)
+        schema, bet_held = _first_pass(parts, names, block_size, tmp, profiles)
+        redo = [i for i, p in enumerate(profiles) if p.skipped and p.declared is None]
+        if redo:
+            schema, bet_held = _reprofiled(parts, schema, block_size, redo), False
         if not bet_held:
             _second_pass(parts, schema, block_size, tmp)
         checksum = _seal(tmp)

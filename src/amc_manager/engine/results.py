@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from amc_manager.client import AmcClient, InstanceRef
+from amc_manager.client import AmcClient, Execution, InstanceRef
 from amc_manager.engine.exports import suggestions
-from amc_manager.engine.ingest import ingest_csv_parts
+from amc_manager.engine.ingest import arrow_type_for, ingest_csv_parts
 from amc_manager.store import ExecutionRow, StoredResult, StoreError
 
 
@@ -19,6 +21,17 @@ def _flagged_rows(parquet: Path, column: str) -> int:
     table = pq.read_table(parquet, columns=[column])
     values = table.column(0).to_pylist()
     return sum(1 for v in values if v is True or str(v).lower() == "true")
+
+
+def declared_types(execution: Execution) -> dict[str, pa.DataType]:
+    """The result's column types as AMC declares them (`outputColumns`), where they settle one;
+    an execution without them leaves every column to exact inference."""
+    declared: dict[str, pa.DataType] = {}
+    for column in execution.output_columns or []:
+        kind = arrow_type_for(column.data_type, column.precision, column.scale)
+        if kind is not None:
+            declared[column.name] = kind
+    return declared
 
 
 async def collect_results(
@@ -42,7 +55,11 @@ async def collect_results(
     if not parts:  # dry runs and skipPublish runs have no files
         return StoredResult(row_count=0)
     destination = results_dir / f"{row.id}.parquet"
-    ingested = await asyncio.to_thread(ingest_csv_parts, parts, destination)
+    # The execution as it ended: its outputColumns type the result where AMC gives them.
+    declared = declared_types(await client.get_execution(instance, amc_id))
+    ingested = await asyncio.to_thread(
+        functools.partial(ingest_csv_parts, parts, destination, declared=declared)
+    )
     shutil.rmtree(scratch, ignore_errors=True)
     names = [name for name, _ in ingested.columns]
     flag = (row.options or {}).get("filtered_column")
