@@ -1,9 +1,10 @@
 -- title: Viewable exposure and purchase rate
--- question: Do users who saw at least one viewable DSP impression buy more often than users whose impressions were never viewable?
+-- question: Do users whose DSP impressions were mostly viewable buy more often than users whose impressions were seldom viewable?
 -- tables: dsp_views, conversions
--- description: Users are split by their DSP view events in the window; purchases of the
---   advertisers' products come from the conversions table, ad-attributed or not. Exposure is
---   not random, so read the difference as a signal, not as measured lift.
+-- description: Each user is placed by the share of their measurable impressions in the window
+--   that were viewable. Purchases of the advertisers' products come from the conversions
+--   table, ad-attributed or not; exposure is not random, so read a difference as a signal,
+--   not as measured lift.
 WITH exposure AS (
   SELECT
     user_id,
@@ -20,11 +21,14 @@ buyers AS (
 )
 SELECT
   CASE
-    WHEN e.viewable_impressions > 0 THEN 'viewable impression seen'
-    WHEN e.measurable_impressions > 0 THEN 'measured, never viewable'
-    ELSE 'not measured'
-  END AS exposure,
+    WHEN e.measurable_impressions = 0 THEN '0: not measured'
+    WHEN e.viewable_impressions < e.measurable_impressions * 0.25 THEN '1: under 25% viewable'
+    WHEN e.viewable_impressions < e.measurable_impressions * 0.5 THEN '2: 25-50% viewable'
+    WHEN e.viewable_impressions < e.measurable_impressions * 0.75 THEN '3: 50-75% viewable'
+    ELSE '4: 75% or more viewable'
+  END AS viewable_share,
   COUNT(DISTINCT e.user_id) AS users,
+  SUM(e.measurable_impressions) AS measurable_impressions,
   COUNT(DISTINCT b.user_id) AS purchasers,
   COUNT(DISTINCT b.user_id) / COUNT(DISTINCT e.user_id) AS purchase_rate,
   SUM(b.purchases) AS purchases,
