@@ -201,8 +201,8 @@ class Sandbox:
                     f"for instance {doc['instance_id']}. Try again after 00:00 UTC or run a saved "
                     "workflow."
                 )
-        limit = self.config.privacy_overlap_limit
         fail_marked(conn, doc, self.config.faults.fail_markers)
+        limit = self.config.privacy_overlap_limit
         if limit and not doc["dry_run"] and doc["outcome"] == "SUCCEEDED":
             earlier = st.list_executions(
                 conn, doc["instance_id"], workflow_id=None, min_created=None, max_created=None
@@ -412,8 +412,8 @@ class Sandbox:
             "files": files,
             "metadata": metadata,
             "rows": table.num_rows,
-            "at": self.clock(),
             "output_columns": ex.output_columns(table.schema),
+            "at": self.clock(),
         }
 
     # --- data sources ------------------------------------------------------------------
