@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from amc_manager.cli import library, runs, setup, users
+from amc_manager.cli import library, runs, serve, setup, users
 from amc_manager.cli.common import private_files, say
 from amc_manager.cli.validate import validate
 
@@ -33,6 +33,7 @@ runs.register(app)
 setup.register(app)
 users.register(app)
 library.register(app)
+serve.register(app)
 
 _state = {"debug": False}
 
