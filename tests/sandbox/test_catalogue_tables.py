@@ -570,3 +570,19 @@ def test_a_table_without_users_is_not_thresholded(
 ) -> None:
     data = rows_of(outcomes, "metadata")
     assert sorted(kind for kind, _ in data) == ["In-market", "Lifestyle"]
+
+
+async def test_a_result_with_an_array_column_succeeds(tmp_path: Path) -> None:
+    """Nested values are written as JSON text; producing a result never leaves a run RUNNING."""
+    async with EmbeddedSandbox(make_config(), tmp_path) as embedded:
+        api = await Api(embedded.client, embedded.sandbox).login()
+        start, end = window(2)
+        status, rows = await api.run(
+            "SELECT advertiser_account_frequency_group_ids AS groups, "
+            "COUNT(DISTINCT user_id) AS users FROM dsp_views GROUP BY 1",
+            start=start,
+            end=end,
+        )
+        assert status["status"] == "SUCCEEDED", status
+        assert rows[0] == ["groups", "users"]
+        assert len(rows) > 1 and all(isinstance(json.loads(r[0]), list) for r in rows[1:] if r[0])

@@ -61,3 +61,9 @@ def test_every_part_has_a_header(tmp_path: Path) -> None:
         assert lines[0] == "a"
         total += len(lines) - 1
     assert total == 25
+
+
+def test_nested_values_travel_as_json_text() -> None:
+    """Arrow casts no list to text: array columns are written as one JSON field each."""
+    table = pa.table({"ids": pa.array([[1, 2], None, []], pa.list_(pa.int64()))})
+    assert _parse(csv_lines(table)) == [["ids"], ["[1, 2]"], [], ["[]"]]

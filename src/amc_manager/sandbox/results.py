@@ -55,6 +55,10 @@ def format_column(values: pa.Array[Any]) -> Any:
         return _format_string(pc.cast(values, pa.string()))
     if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_decimal(kind):
         return pc.cast(values, pa.string())
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_struct(kind):
+        # Arrow cannot cast nested values to text; they travel as JSON text in one field.
+        texts = [None if v is None else json.dumps(v, default=str) for v in values.to_pylist()]
+        return _format_string(pa.array(texts, pa.string()))
     return _format_string(pc.cast(values, pa.string()))
 
 

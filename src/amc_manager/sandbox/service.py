@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import shutil
@@ -30,6 +31,7 @@ from amc_manager.sandbox.throttle import Throttle
 from amc_manager.sandbox.workflows import check_workflow, check_workflow_id, compile_saved
 
 Doc = dict[str, Any]
+logger = logging.getLogger("amc_manager.sandbox")
 T = TypeVar("T")
 STALE_CLAIM_SECONDS = 300.0
 
@@ -362,6 +364,10 @@ class Sandbox:
             result = {"state": "failed", "reason": str(exc), "at": self.clock()}
         except CompileError as exc:  # a run-time recompile can still meet a compile problem
             result = {"state": "failed", "reason": exc.details, "at": self.clock()}
+        except Exception as exc:  # never leave the run RUNNING for ever: AMC would fail it
+            logger.exception("sandbox: producing the result of %s failed", execution_id)
+            reason = f"Internal error while producing the result ({type(exc).__name__})"
+            result = {"state": "failed", "reason": reason, "at": self.clock()}
         await self.store.transact(
             lambda c: self._settle(c, instance_id, execution_id, owner, result)
         )
