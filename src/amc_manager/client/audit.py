@@ -92,10 +92,16 @@ class RedactQueryStrings(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
             record.args = tuple(
-                str(a).split("?", 1)[0] + "?<redacted>" if "X-Amz-" in str(a) else a
+                str(a).split("?", 1)[0] + "?<redacted>" if _secret_query(str(a)) else a
                 for a in record.args
             )
         return True
+
+
+def _secret_query(url: str) -> bool:
+    """Presigned URLs, and Login with Amazon's consent and callback URLs (state, code)."""
+    query = url.partition("?")[2]
+    return "X-Amz-" in query or "state=" in query or "code=" in query
 
 
 def redact_http_logs() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from amc_manager.api.routes import (
+    amazon,
     audit,
     events,
     executions,
@@ -27,5 +28,6 @@ ROUTERS = [
     workflows.router,
     library.router,
     tokens.router,
+    amazon.router,
     audit.router,
 ]
