@@ -111,6 +111,7 @@ async def _worker(state: ApiState, *, enabled: bool) -> AsyncIterator[None]:
     from amc_manager.service.worker import build_worker
 
     worker = build_worker(state.runtime)
+    worker.engine.on_amc_final = state.metrics.observe_detection
     task = asyncio.ensure_future(worker.run())
     log.info("worker %s started", worker.engine.owner)
     try:

@@ -123,6 +123,8 @@ class Engine:
         self.config = config or EngineConfig()
         self.owner = owner or new_owner()
         self.clock = clock
+        # Told (AMC's own finish time, when we noticed) once a run's final status is read.
+        self.on_amc_final: Callable[[float, float], None] | None = None
         self._emails: dict[str, str] = {}
         self._instances: dict[str, InstanceRow] = {}
 
@@ -394,7 +396,7 @@ class Engine:
                 kind = FailureKind.FAILED
             elif state == S.REJECTED:
                 advice = REJECTED_ADVICE
-        await self.store.record_status(
+        recorded = await self.store.record_status(
             row.id,
             self.owner,
             state,
@@ -406,6 +408,9 @@ class Engine:
             advice=advice,
             failure_kind=kind,
         )
+        finished = state == S.DOWNLOADING or state.terminal
+        if recorded and finished and self.on_amc_final and execution.last_updated_time:
+            self.on_amc_final(execution.last_updated_time.timestamp(), self.clock())
 
     async def _track(self, rows: list[ExecutionRow]) -> None:
         """Read status per instance: one list call covers many executions, else one GET.

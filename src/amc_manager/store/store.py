@@ -1183,6 +1183,46 @@ class Store:
             rows = (await conn.execute(sa.select(c.kind, sa.func.count()).group_by(c.kind))).all()
         return {str(k): int(n) for k, n in rows}
 
+    async def queue_depths(self) -> dict[str, int]:
+        """How many executions are `queued`, by AMC instance id (the REST API's metrics)."""
+        c, i = t.workflow_executions.c, t.amc_instances.c
+        query = (
+            sa.select(i.instance_id, sa.func.count())
+            .join(t.amc_instances, i.id == c.instance_id)
+            .where(c.state == ExecutionState.QUEUED.value)
+            .group_by(i.instance_id)
+        )
+        async with self.begin() as conn:
+            rows = (await conn.execute(query)).all()
+        return {str(k): int(n) for k, n in rows}
+
+    async def finish_lags(
+        self, after_event: int, final_amc_statuses: Sequence[str]
+    ) -> tuple[int, list[tuple[float, float]]]:
+        """Runs that succeeded in events after id `after_event`: for each, when AMC's final
+        status was first recorded and when the run succeeded; and the last event id read."""
+        e = t.execution_events.c
+        async with self.begin() as conn:
+            last = (await conn.execute(sa.select(sa.func.max(e.id)))).scalar()
+            upto = int(last or 0)
+            if upto <= after_event:
+                return after_event, []
+            # Correlated, so only the new successes' timelines are read (by their index).
+            earlier = t.execution_events.alias("earlier")
+            amc_at = (
+                sa.select(sa.func.min(earlier.c.at))
+                .where(
+                    earlier.c.execution_id == e.execution_id,
+                    earlier.c.amc_status.in_(list(final_amc_statuses)),
+                )
+                .scalar_subquery()
+            )
+            query = sa.select(amc_at, e.at).where(
+                e.id > after_event, e.id <= upto, e.state == ExecutionState.SUCCEEDED.value
+            )
+            rows = (await conn.execute(query)).all()
+        return upto, [(float(a), float(b)) for a, b in rows if a is not None]
+
 
 def _usable(user_id: str) -> sa.CompoundSelect[tuple[str]]:
     """Pks of the instances the user may use: of accounts they connected, and granted ones."""
