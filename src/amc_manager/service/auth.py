@@ -15,6 +15,7 @@ import httpx
 from amc_manager.client import Region, Secret
 from amc_manager.client.identity import lwa_auth_url
 from amc_manager.errors import UsageError
+from amc_manager.service.errors import BadConsent
 from amc_manager.service.runtime import Runtime
 
 SCOPE = "advertising::campaign_management"
@@ -189,7 +190,3 @@ async def finish_connect(
 
     await sync_accounts(runtime, pending.email)
     return pending
-
-
-class BadConsent(UsageError):
-    """A consent callback that cannot be accepted (REST's 400)."""

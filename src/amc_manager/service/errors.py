@@ -4,8 +4,10 @@ to 404 and 403; the CLI exits 2 for both, as for any request it cannot accept).
 UsageError (amc_manager.errors)
 ├── NotFound          the thing does not exist for this user (REST: 404)
 ├── NotPermitted      the user sees the thing but may not do this to it (REST: 403)
-└── Conflict          the request clashes with what is stored (an idempotency key reused
-                      with another request; REST: 409)
+├── Conflict          the request clashes with what is stored (an idempotency key reused
+│                     with another request; REST: 409)
+└── BadConsent        an Amazon consent callback that cannot be accepted: a state forged,
+                      reused, expired or from another session (REST: 400)
 """
 
 from __future__ import annotations
@@ -23,3 +25,7 @@ class NotPermitted(UsageError):
 
 class Conflict(UsageError):
     """The request clashes with what is stored: an Idempotency-Key used for another request."""
+
+
+class BadConsent(UsageError):
+    """A consent callback that cannot be accepted (REST's 400)."""
