@@ -14,9 +14,9 @@ from amc_manager.catalogue import (
     Cadence,
     ColumnRole,
     DataType,
-    Table,
     ThresholdClass,
 )
+from tests.catalogue.facts import assert_threshold, assert_well_described, table
 
 FREE = (
     "dsp_impressions",
@@ -211,32 +211,14 @@ WINDOW_COLUMNS_TODAY = {
 }
 
 
-def table(name: str) -> Table:
-    found = CATALOGUE.table(name)
-    assert found is not None, f"{name} is not catalogued"
-    return found
-
-
 @pytest.mark.parametrize("name", OURS)
 def test_every_column_has_a_data_type_a_threshold_class_a_role_and_words(name: str) -> None:
-    t = table(name)
-    assert len(t.columns) == COLUMN_COUNTS[name]
-    for c in t.columns:
-        assert isinstance(c.data_type, DataType), (name, c.name)
-        assert isinstance(c.threshold, ThresholdClass), (name, c.name)
-        assert isinstance(c.role, ColumnRole), (name, c.name)
-        assert c.description.strip(), (name, c.name)
-        assert c.name == c.name.lower() and " " not in c.name, (name, c.name)
-    assert t.description.strip()
-    assert t.provenance.as_of == "2026-12-06"
-    assert t.provenance.source.startswith("idealerror/amazon-ads-api-docs:")
+    assert_well_described(name, COLUMN_COUNTS[name])
 
 
 @pytest.mark.parametrize(("name", "column", "expected"), THRESHOLDS)
 def test_threshold_classes_match_amazons_pages(name: str, column: str, expected: str) -> None:
-    found = table(name).column(column)
-    assert found is not None, f"{name}.{column} is not catalogued"
-    assert found.threshold is ThresholdClass(expected)
+    assert_threshold(name, column, expected)
 
 
 @pytest.mark.parametrize(("name", "column", "page", "kept"), KEPT)
