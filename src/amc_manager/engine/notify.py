@@ -9,6 +9,7 @@ reports on.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -70,11 +71,11 @@ async def post_event(
     body = event_body(kind, payload)
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(body, key)}
     retrying = AsyncRetrying(
+        sleep=sleep or asyncio.sleep,
         stop=stop_after_attempt(ATTEMPTS),
         wait=wait_exponential(multiplier=0.5, max=8),
         retry=retry_if_exception_type((httpx.TransportError, WebhookRefused)),
         reraise=True,
-        **({"sleep": sleep} if sleep is not None else {}),
     )
     try:
         async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
