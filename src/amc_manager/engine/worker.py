@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from amc_manager.engine.engine import Engine
 from amc_manager.errors import AmcManagerError
@@ -44,8 +44,12 @@ class Worker:
         backoff: float = 1.0,
         max_backoff: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        loops: Mapping[str, Step] | None = None,
     ) -> None:
         self.engine = engine
+        # More supervised loops (the scheduler, collections, the heartbeat): each step returns
+        # the seconds to pause before it runs again, and is restarted like the engine's own.
+        self.extra_loops: dict[str, Step] = dict(loops or {})
         self.flush = flush
         self.refresh_tokens = refresh_tokens
         self.idle = engine.config.scaled(idle)
@@ -73,6 +77,7 @@ class Worker:
         }
         if self.refresh_tokens is not None:
             loops["token refresh"] = self._refresh_step(self.refresh_tokens)
+        loops.update(self.extra_loops)
         tasks = [
             asyncio.create_task(self._supervise(name, step), name=f"worker {name}")
             for name, step in loops.items()
