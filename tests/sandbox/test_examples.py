@@ -1,4 +1,9 @@
-"""The shipped example queries run on the sandbox, and the invalid ones fail as AMC would."""
+"""The shipped example queries run on the sandbox as AMC receives them (raw SQL, `-- @param`
+lines as inputParameters), and the invalid ones fail as AMC would.
+
+Every valid example also runs, prepared by the client, in tests/library/test_sandbox.py (the
+library includes the examples); here only those that declare parameters run again, because
+only they take a different path (the sandbox's inputParameters) than the prepared SQL."""
 
 from __future__ import annotations
 
@@ -78,6 +83,13 @@ def expected_fragment(sql: str) -> str:
     raise AssertionError("no '-- expect: <fragment>' comment before the SQL")
 
 
+PARAMETRISED = [p for p in VALID if input_parameters(p.read_text(encoding="utf-8"))]
+
+
+def test_some_examples_declare_parameters() -> None:
+    assert PARAMETRISED, "no example declares a -- @param: the inputParameters path is untested"
+
+
 def key(path: Path) -> str:
     return path.relative_to(EXAMPLES).as_posix()
 
@@ -108,7 +120,7 @@ async def run_example(api: Api, path: Path, start: str, end: str) -> Outcome:
 async def run_all(state_dir: Path) -> dict[str, Outcome | BaseException]:
     """Every example against one sandbox, all executions in flight at once."""
     start, end = window(WINDOW_DAYS)
-    paths = VALID + INVALID
+    paths = PARAMETRISED + INVALID
     async with EmbeddedSandbox(make_config(), state_dir) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()
         results = await asyncio.gather(
@@ -141,7 +153,7 @@ def test_example_says_what_it_answers(path: Path) -> None:
     assert len(first) > len("-- ") + 10, first
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in VALID])
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in PARAMETRISED])
 def test_example_returns_rows(outcomes: dict[str, Outcome | BaseException], path: Path) -> None:
     outcome = outcome_of(outcomes, path)
     assert outcome.status_code == 200, f"refused ({outcome.status_code}): {outcome.details}"
