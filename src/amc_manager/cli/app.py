@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from amc_manager.cli import library, runs, serve, setup, users
+from amc_manager.cli import library, runs, schedules, serve, setup, users
 from amc_manager.cli.common import private_files, say
 from amc_manager.cli.validate import validate
 
@@ -34,6 +34,7 @@ setup.register(app)
 users.register(app)
 library.register(app)
 serve.register(app)
+schedules.register(app)
 
 _state = {"debug": False}
 

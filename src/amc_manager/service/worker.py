@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from amc_manager.engine.worker import Worker
 from amc_manager.service.runtime import Runtime
+from amc_manager.service.schedules import build_scheduler
 
 
 def build_worker(runtime: Runtime) -> Worker:
@@ -19,6 +20,7 @@ def build_worker(runtime: Runtime) -> Worker:
         flush=runtime.audit.flush,
         refresh_tokens=engine.refresh_tokens,
         shutdown_timeout=runtime.settings.shutdown_timeout,
+        loops={"scheduler": build_scheduler(runtime).step},
     )
 
 

@@ -226,3 +226,53 @@ key_fingerprints = Table(
     Column("fingerprints", JSON, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# Schedules (migration 0005): a saved workflow run on a cadence over a window relative to each
+# slot. `next_at` is the next slot not yet decided (the scheduler's cursor).
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),  # the creator
+    Column("instance_id", String(36), ForeignKey("amc_instances.id"), nullable=False),
+    Column("name", String(200)),
+    Column("workflow_id", String(200), nullable=False),
+    Column("cron", String(200)),
+    Column("every", String(40)),
+    Column("at", String(5)),
+    Column("time_zone", String(64), nullable=False),
+    Column("window", String(40), nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("pause_after", Integer),
+    Column("notify_url", Text),
+    Column("state", String(16), nullable=False),  # active | paused
+    Column("paused_reason", Text),
+    Column("next_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_schedules_due", "state", "next_at"),
+)
+
+# One row per decided slot (and per run-now): the unique (schedule, slot) key is what makes a
+# slot fire once, whatever the number of workers and restarts.
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("schedule_id", String(36), ForeignKey("schedules.id"), nullable=False),
+    Column("slot_key", String(64), nullable=False),  # slot:<epoch seconds> | now:<uuid>
+    Column("fire_at", Float, nullable=False),
+    Column("manual", Boolean, nullable=False),
+    # firing (claimed) -> fired (execution made) -> succeeded|failed|cancelled|rejected;
+    # skipped (missed by more than a day); failed also when no execution could be made.
+    Column("status", String(16), nullable=False),
+    Column("execution_id", String(36), ForeignKey("workflow_executions.id")),
+    Column("window_start", String(19), nullable=False),
+    Column("window_end", String(19), nullable=False),
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("schedule_id", "slot_key", name="uq_schedule_runs_slot"),
+    Index("ix_schedule_runs_history", "schedule_id", "fire_at"),
+    Index("ix_schedule_runs_status", "status"),
+)

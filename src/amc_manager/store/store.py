@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from amc_manager.store import schema as t
 from amc_manager.store.errors import InvalidTransition, StoreError
+from amc_manager.store.schedules import ScheduleStore
 from amc_manager.store.rows import (
     ACTIVE_STATES,
     OPEN_STATES,
@@ -83,7 +84,7 @@ async def _translated() -> AsyncIterator[None]:
         raise StoreError(f"database unreachable: {exc}") from exc
 
 
-class Store:
+class Store(ScheduleStore):
     """Async access to users, tokens, instances and who may use them, workflows, executions,
     the audit log and the keys' fingerprints."""
 
