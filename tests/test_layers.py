@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "amc_manager"
 FORBIDDEN = {
     "cli": ("store", "engine"),
     "api": ("store", "engine", "cli", "sandbox"),
+    "web": ("store", "engine", "cli", "sandbox"),
     "client": ("store", "engine", "sandbox", "service", "cli"),
     "sql": ("sandbox", "store", "engine", "client", "service", "cli"),
     "store": ("engine", "service", "cli", "sandbox"),

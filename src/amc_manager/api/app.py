@@ -62,6 +62,9 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    from amc_manager.web import mount as mount_web
+
+    mount_web(app)  # the dashboard's pages at / (503 naming `make assets` when not built)
     _middleware(app, settings, metrics)
     return app
 

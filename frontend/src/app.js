@@ -1,0 +1,119 @@
+// Every page: sign in and out, buttons and forms that call the REST API, grants, and the
+// executions list's live states (GET /api/v1/events).
+import { api, el, problemText } from "./http.js";
+
+function errorSlot(node) {
+  const scope = node.closest("form, .actions, td, main") || document;
+  return scope.querySelector("[data-error]") || document.querySelector("[data-error]");
+}
+
+function showError(node, text) {
+  const slot = errorSlot(node);
+  if (slot) slot.textContent = text;
+}
+
+function formBody(form) {
+  const body = {};
+  for (const input of form.querySelectorAll("input[name], select[name], textarea[name]")) {
+    if (input.type === "checkbox") { body[input.name] = input.checked; continue; }
+    if (input.value === "") continue;
+    body[input.name] = input.hasAttribute("data-number") ? Number(input.value) : input.value;
+  }
+  return body;
+}
+
+async function after(node, then, data) {
+  if (then === "reload") window.location.reload();
+  else if (then && then.startsWith("redirect:")) window.location.assign(then.slice(9).replace("{id}", data && data.id));
+  else if (then === "show-token") {
+    const box = document.getElementById("new-token");
+    document.getElementById("new-token-value").textContent = data.token;
+    box.hidden = false;
+    box.focus();
+    node.reset && node.reset();
+  }
+}
+
+async function call(node, url, method, body) {
+  if (node.dataset.confirm && !window.confirm(node.dataset.confirm)) return;
+  showError(node, "");
+  node.setAttribute("aria-busy", "true");
+  try {
+    const answer = await api(url, { method, body });
+    if (!answer.ok) { showError(node, problemText(answer.data, answer.status)); return; }
+    await after(node, node.dataset.then, answer.data);
+    node.dispatchEvent(new CustomEvent("api-done", { bubbles: true, detail: answer.data }));
+  } finally {
+    node.removeAttribute("aria-busy");
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-api]");
+  if (button) {
+    event.preventDefault();
+    const body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
+    call(button, button.dataset.api, button.dataset.method || "POST", body);
+    return;
+  }
+  if (event.target.closest("[data-signout]")) {
+    api("/api/v1/session", { method: "DELETE" }).finally(() => window.location.assign("/signin"));
+  }
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.id === "signin") { event.preventDefault(); signIn(form); return; }
+  if (!form.dataset.api) return;
+  event.preventDefault();
+  call(form, form.dataset.api, form.dataset.method || "POST", formBody(form));
+});
+
+document.addEventListener("change", async (event) => {
+  const box = event.target.closest("input[data-grant]");
+  if (!box) return;
+  const answer = await api(box.dataset.grant, { method: box.checked ? "PUT" : "DELETE" });
+  const slot = document.getElementById("grant-error");
+  if (!answer.ok) { box.checked = !box.checked; slot.textContent = problemText(answer.data, answer.status); }
+  else slot.textContent = "";
+});
+
+async function signIn(form) {
+  const error = form.querySelector("[data-error]");
+  error.textContent = "";
+  const answer = await api("/api/v1/session", {
+    method: "POST",
+    body: { email: form.email.value, password: form.password.value },
+  });
+  if (answer.ok) window.location.assign(form.dataset.next || "/");
+  else error.textContent = answer.status === 401 ? "Wrong e-mail or password." : problemText(answer.data, answer.status);
+}
+
+// The executions list: each state event updates its row, or adds a row for a new execution.
+function liveList(table) {
+  const only = table.dataset.state;
+  const source = new EventSource(table.dataset.live);
+  source.addEventListener("state", (message) => {
+    const change = JSON.parse(message.data);
+    let row = table.querySelector(`tr[data-id="${CSS.escape(change.id)}"]`);
+    if (!row) {
+      if (only && change.state !== only) return;
+      row = el("tr", { "data-id": change.id },
+        el("td", {}, el("a", { href: `/executions/${change.id}` }, el("code", { text: change.id.slice(0, 8) }))),
+        el("td", {}, el("code", { text: change.instance_id })),
+        el("td", {}, el("span", { class: "state", "data-state": "" })),
+        el("td", { text: "" }), el("td", { text: "new" }), el("td", { class: "num", "data-rows": "" }));
+      table.tBodies[0].prepend(row);
+      const none = document.getElementById("none");
+      if (none) none.hidden = true;
+    }
+    const badge = row.querySelector("[data-state]");
+    badge.textContent = change.state;
+    badge.className = `state s-${change.state}`;
+    if (change.row_count !== null && change.row_count !== undefined) row.querySelector("[data-rows]").textContent = change.row_count;
+  });
+  window.addEventListener("pagehide", () => source.close());
+}
+
+const list = document.querySelector("table[data-live]");
+if (list) liveList(list);
