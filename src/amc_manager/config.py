@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     AliasChoices,
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     # `amc serve`: /metrics without an admin token; browsers' origins allowed by CORS (none).
     metrics_public: bool = Field(False, validation_alias="AMC_METRICS_PUBLIC")
     cors_origins: str = Field("", validation_alias="AMC_CORS_ORIGINS")
+    # Log lines of `amc worker` and `amc serve`: text, or one JSON object per line (logs.py).
+    log_format: Literal["text", "json"] = Field("text", validation_alias="AMC_LOG_FORMAT")
 
     @field_validator("secret_key")
     @classmethod

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+import amc_manager.cli.workers as workers_cli
 from amc_manager.cli import library, runs, schedules, serve, setup, users
 from amc_manager.cli.common import private_files, say
 from amc_manager.cli.validate import validate
@@ -34,6 +35,7 @@ setup.register(app)
 users.register(app)
 library.register(app)
 serve.register(app)
+workers_cli.register(app)
 schedules.register(app)
 
 _state = {"debug": False}

@@ -1,4 +1,4 @@
-"""`amc run`, `amc executions ...`, `amc results` and `amc worker`: parse, call, render."""
+"""`amc run`, `amc executions ...` and `amc results`: parse, call, render."""
 
 from __future__ import annotations
 
@@ -44,7 +44,6 @@ IdArgument = Annotated[
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("results")(results)
-    app.command("worker")(worker)
     app.add_typer(executions_app, name="executions")
 
 
@@ -344,19 +343,3 @@ def results(
     export_rows(row, chosen, output)
     if not existed:
         user_mode(output)
-
-
-def worker(
-    as_user: AsOption = None,
-) -> None:
-    """The background engine (submission, tracking, downloads, token refresh) until
-    SIGINT/SIGTERM, then a graceful stop (in-flight steps finish or hand back their leases)."""
-    settings = settings_for(as_user)
-
-    async def body() -> None:
-        from amc_manager.service.worker import run_worker
-
-        async with runtime_for(settings) as runtime:
-            await run_worker(runtime, announce=say)
-
-    run_async(body)

@@ -21,7 +21,7 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ from amc_manager.client import (
 )
 from amc_manager.engine.jobs import amc_request
 from amc_manager.engine.results import collect_results
+from amc_manager.engine.tracking import Key, PollPolicy, RunTimes, check_due
+from amc_manager.logs import bound
 from amc_manager.store import (
     OPEN_STATES,
     TRACKED_STATES,
@@ -53,6 +55,7 @@ from amc_manager.store import (
     StoreError,
 )
 from amc_manager.store.store import user_email
+from amc_manager.store.tracking import next_due, recent_run_times, release_aligned
 
 logger = logging.getLogger("amc_manager.engine")
 S = ExecutionState
@@ -72,6 +75,7 @@ REJECTED_ADVICE = (
     "window instead of re-running the same one."
 )
 LOST_ACCESS = (ReauthenticationRequired, AuthenticationError, PermissionDeniedError)
+TRACKED = frozenset(TRACKED_STATES)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ class EngineConfig:
     lease_seconds: float = 60.0
     time_scale: float = 1.0
     claim_batch: int = 100
+    # Longest pause between looks at a tracked run; how often run times are re-read from the
+    # store (every worker's history, not only this process's).
+    poll_ceiling: float = 300.0
+    run_times_refresh: float = 600.0
 
     def scaled(self, seconds: float) -> float:
         return seconds / self.time_scale
@@ -127,6 +135,22 @@ class Engine:
         self.on_amc_final: Callable[[float, float], None] | None = None
         self._emails: dict[str, str] = {}
         self._instances: dict[str, InstanceRow] = {}
+        # In-flight steps, bounded by `limit_steps` (`amc worker --concurrency`).
+        self._slots: asyncio.Semaphore | None = None
+        self.run_times = RunTimes()
+        self._run_times_read: dict[str, float] = {}  # instance pk -> when read from the store
+        self.policy = PollPolicy(
+            floor=self.config.scaled(self.config.poll_interval),
+            ceiling=self.config.scaled(max(self.config.poll_ceiling, self.config.poll_interval)),
+        )
+        # Set when a run is ready for the submission loop's next step (its download), so a
+        # worker wakes that loop at once instead of at its next idle look.
+        self.work_ready = asyncio.Event()
+
+    def limit_steps(self, concurrency: int | None) -> None:
+        """At most `concurrency` steps (a submission, a download, one instance's status
+        check) in flight at once in this process; None: no bound."""
+        self._slots = asyncio.Semaphore(concurrency) if concurrency else None
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -155,6 +179,10 @@ class Engine:
             self._admit_queued(queued),
         )
         return len(rows)
+
+    async def next_due(self, states: Sequence[ExecutionState] = OPEN_STATES) -> float | None:
+        """When the next run in `states` that nobody holds falls due (None: there is none)."""
+        return await next_due(self.store, [s.value for s in states], self.clock())
 
     async def detach(self, execution_id: str) -> bool:
         """Give up this process's lease at once, so another process (a worker, a later
@@ -189,6 +217,16 @@ class Engine:
         self, step: Callable[[ExecutionRow], Awaitable[None]], row: ExecutionRow
     ) -> None:
         """A step's unexpected error never kills the loop: the lease is dropped, it is retried."""
+        with bound(execution_id=row.id, instance=row.instance_id, user=row.user_id):
+            if self._slots is None:
+                await self._guarded_step(step, row)
+                return
+            async with self._slots:
+                await self._guarded_step(step, row)
+
+    async def _guarded_step(
+        self, step: Callable[[ExecutionRow], Awaitable[None]], row: ExecutionRow
+    ) -> None:
         try:
             await step(row)
         except AmcTransportError as exc:
@@ -375,15 +413,40 @@ class Engine:
             return
         await self._record_status(row, execution, submitted=True)
 
-    def _next_poll(self) -> float:
-        """The next boundary of a shared polling grid: every execution of an instance falls due
-        at the same moment, so one list call covers them all."""
-        interval = self.config.scaled(self.config.poll_interval)
-        return (math.floor(self.clock() / interval) + 1) * interval
+    def _next_poll(self, rows: Sequence[ExecutionRow]) -> float:
+        """When the instance of `rows` (tracked runs) should be polled next: the earliest time
+        any of them is likely to have ended (engine/tracking.py); all of them go on it."""
+        now = self.clock()
+        due = [
+            check_due(now, r.submitted_at or now, self.run_times.window(_key(r)), self.policy)
+            for r in rows
+        ]
+        return min(due) if due else now + self.policy.ceiling
+
+    async def _learn(self, instance_pk: str) -> None:
+        """Read the instance's recent run times from the store now and then: every worker's
+        finished runs count, not only those this process saw end."""
+        now = self.clock()
+        refresh = self.config.scaled(self.config.run_times_refresh)
+        if now - self._run_times_read.get(instance_pk, -math.inf) < refresh:
+            return
+        self._run_times_read[instance_pk] = now
+        samples: dict[Key, list[float]] = defaultdict(list)
+        for past in reversed(await recent_run_times(self.store, [instance_pk])):
+            key = (past.instance_pk, _run_key(past.adhoc, past.workflow_id, past.sql_hash))
+            samples[key].append(past.seconds)
+        self.run_times.replace(samples)
 
     async def _record_status(
-        self, row: ExecutionRow, execution: Execution, *, submitted: bool = False
+        self,
+        row: ExecutionRow,
+        execution: Execution,
+        *,
+        submitted: bool = False,
+        next_check_at: float | None = None,
     ) -> None:
+        """Record AMC's status; a run still open is looked at again at `next_check_at`
+        (default: when it is likely to have ended)."""
         state = AMC_TO_STATE.get(execution.status, S.RUNNING)
         if state == S.PENDING and row.state == S.RUNNING:
             state = S.RUNNING  # a status read out of order never moves a run back
@@ -396,21 +459,37 @@ class Engine:
                 kind = FailureKind.FAILED
             elif state == S.REJECTED:
                 advice = REJECTED_ADVICE
+        if submitted:
+            row = replace(row, submitted_at=self.clock())
+        if state == S.DOWNLOADING:
+            next_check_at = self.clock()
+        elif next_check_at is None:
+            next_check_at = self._next_poll([row])
         recorded = await self.store.record_status(
             row.id,
             self.owner,
             state,
             amc_status=execution.status,
             amc_execution_id=execution.execution_id,
-            submitted_at=self.clock() if submitted else None,
-            next_check_at=self.clock() if state == S.DOWNLOADING else self._next_poll(),
+            submitted_at=row.submitted_at if submitted else None,
+            next_check_at=next_check_at,
             error=error,
             advice=advice,
             failure_kind=kind,
         )
+        if not recorded:
+            return
+        if execution.status != row.amc_status:
+            logger.info("execution %s: AMC status %s, now %s", row.id, execution.status, state)
+        if state == S.DOWNLOADING:
+            self.work_ready.set()
         finished = state == S.DOWNLOADING or state.terminal
-        if recorded and finished and self.on_amc_final and execution.last_updated_time:
-            self.on_amc_final(execution.last_updated_time.timestamp(), self.clock())
+        if finished and execution.last_updated_time:
+            ended = execution.last_updated_time.timestamp()
+            if row.submitted_at is not None:
+                self.run_times.observe(_key(row), ended - row.submitted_at)
+            if self.on_amc_final:
+                self.on_amc_final(ended, self.clock())
 
     async def _track(self, rows: list[ExecutionRow]) -> None:
         """Read status per instance: one list call covers many executions, else one GET.
@@ -431,7 +510,17 @@ class Engine:
             raise
 
     async def _track_instance(self, rows: list[ExecutionRow]) -> None:
+        """One status look at an instance's due runs (one step: bounded by `limit_steps`)."""
+        with bound(instance=rows[0].instance_id):
+            if self._slots is None:
+                await self._track_instance_step(rows)
+                return
+            async with self._slots:
+                await self._track_instance_step(rows)
+
+    async def _track_instance_step(self, rows: list[ExecutionRow]) -> None:
         try:
+            await self._learn(rows[0].instance_id)
             client, instance = await self._context(rows[0])
             if len(rows) == 1:
                 seen = {
@@ -445,7 +534,7 @@ class Engine:
             for row in rows:
                 await self._later(row, f"status check failed, will retry: {exc.message}")
             return
-        unchanged: list[str] = []
+        found: list[tuple[ExecutionRow, Execution]] = []
         for row in rows:
             execution = seen.get(row.amc_execution_id)
             if execution is None:  # older than the listing covered: ask for it directly
@@ -454,12 +543,26 @@ class Engine:
                 except AmcError as exc:
                     await self._later(row, f"status check failed, will retry: {exc.message}")
                     continue
+            found.append((row, execution))
+        # The instance's next poll: when the first of its runs still open may have ended.
+        open_rows = [r for r, e in found if AMC_TO_STATE.get(e.status, S.RUNNING) in TRACKED]
+        poll_at = self._next_poll(open_rows)
+        unchanged: list[str] = []
+        for row, execution in found:
             if execution.status == row.amc_status:
                 unchanged.append(row.id)
             else:
-                await self._record_status(row, execution)
-        # Runs still where they were: one statement puts them all on the next grid point.
-        await self.store.release_many(unchanged, self.owner, next_check_at=self._next_poll())
+                with bound(execution_id=row.id, user=row.user_id):
+                    await self._record_status(row, execution, next_check_at=poll_at)
+        # Runs still where they were, and the instance's other tracked runs due later: one
+        # statement puts them all on the instance's next poll, covered by one listing.
+        await release_aligned(
+            self.store,
+            unchanged,
+            self.owner,
+            instance_pk=rows[0].instance_id,
+            next_check_at=poll_at,
+        )
 
     async def _list_since(
         self, client: AmcClient, instance: InstanceRef, rows: list[ExecutionRow]
@@ -507,6 +610,15 @@ class Engine:
         fresh = await self.store.get_execution(execution_id)
         assert fresh is not None
         return fresh
+
+
+def _run_key(adhoc: bool, workflow_id: str | None, sql_hash: str | None) -> str:
+    """What makes runs comparable in time: the saved workflow, else the ad-hoc SQL."""
+    return (workflow_id if not adhoc else sql_hash) or ""
+
+
+def _key(row: ExecutionRow) -> Key:
+    return (row.instance_id, _run_key(row.adhoc, row.workflow_id, row.sql_hash))
 
 
 def _amc_id(row: ExecutionRow) -> str:

@@ -15,6 +15,9 @@ logger = logging.getLogger("amc_manager.worker")
 # download never delays noticing that another execution finished.
 WORK_STATES: tuple[ExecutionState, ...] = tuple(s for s in OPEN_STATES if s not in TRACKED_STATES)
 Step = Callable[[], Awaitable[float]]
+# Longest idle pause, in real seconds whatever the time scale: how soon work that another
+# process adds is noticed. What this process schedules itself wakes its loops on time.
+MAX_IDLE = 0.5
 
 
 class WorkerFailed(AmcManagerError):
@@ -45,8 +48,10 @@ class Worker:
         max_backoff: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         loops: Mapping[str, Step] | None = None,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
+        self.on_stop = on_stop  # the last word of a graceful stop (e.g. the registry's)
         # More supervised loops (the scheduler, collections, the heartbeat): each step returns
         # the seconds to pause before it runs again, and is restarted like the engine's own.
         self.extra_loops: dict[str, Step] = dict(loops or {})
@@ -72,7 +77,7 @@ class Worker:
     async def run(self) -> None:
         """Until stopped (returns) or a loop keeps failing (raises `WorkerFailed`)."""
         loops: dict[str, Step] = {
-            "submission": self._engine_step(WORK_STATES),
+            "submission": self._engine_step(WORK_STATES, wake=self.engine.work_ready),
             "tracking": self._engine_step(TRACKED_STATES),
         }
         if self.refresh_tokens is not None:
@@ -96,14 +101,34 @@ class Worker:
 
     # --- the loops ------------------------------------------------------------------------
 
-    def _engine_step(self, states: Sequence[ExecutionState]) -> Step:
+    def _engine_step(
+        self, states: Sequence[ExecutionState], *, wake: asyncio.Event | None = None
+    ) -> Step:
+        """A pass over `states`; with nothing done, an idle wait until the next run falls
+        due, cut short by `wake` (this process's tracking found a result to download)."""
+
         async def step() -> float:
+            if wake is not None:
+                wake.clear()
             done = await self.engine.run_once(states=states)
             if self.flush is not None:
                 await self.flush()
-            return 0.0 if done else self.idle
+            if not done:
+                await self._idle(states, wake)
+            return 0.0
 
         return step
+
+    async def _idle(self, states: Sequence[ExecutionState], wake: asyncio.Event | None) -> None:
+        """Sleep until a run in `states` falls due (at least `idle`), looking at the store at
+        most every `MAX_IDLE` real seconds, whatever the time scale, for work that other
+        processes add; one cheap query per look rather than a claim."""
+        while not self.stopping:
+            due = await self.engine.next_due(states)
+            wait = MAX_IDLE if due is None else due - self.engine.clock()
+            await self._pause(min(max(wait, self.idle), max(MAX_IDLE, self.idle)), wake)
+            if wait <= MAX_IDLE or (wake is not None and wake.is_set()):
+                return
 
     def _refresh_step(self, refresh: Callable[[], Awaitable[None]]) -> Step:
         async def step() -> float:
@@ -137,13 +162,16 @@ class Worker:
                 )
             await self._pause(pause)
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, cut short by `stop()`."""
+    async def _pause(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+        """Sleep, cut short by `stop()` (or by `wake`)."""
         if self.stopping or seconds <= 0:
             return
         sleeper = asyncio.ensure_future(self._sleep(seconds))
         stopper = asyncio.ensure_future(self.stop_event.wait())
-        _, pending = await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        waiting = {sleeper, stopper}
+        if wake is not None:
+            waiting.add(asyncio.ensure_future(wake.wait()))
+        _, pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -177,3 +205,8 @@ class Worker:
                 await self.flush()
             except Exception:
                 logger.exception("could not write the last audit rows")
+        if self.on_stop is not None:
+            try:
+                await self.on_stop()
+            except Exception:
+                logger.exception("could not record this worker's stop")

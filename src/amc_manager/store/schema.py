@@ -227,6 +227,23 @@ key_fingerprints = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# Worker processes (migration 0006), keyed by the engine's lease owner id: each beats every
+# `heartbeat_seconds`; one silent for several beats is `lost` and its leases are released.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("last_heartbeat", Float, nullable=False),
+    Column("heartbeat_seconds", Float, nullable=False),
+    Column("state", String(16), nullable=False),  # alive | lost | stopped
+    Column("stopped_at", Float),
+    Index("ix_workers_state", "state", "last_heartbeat"),
+)
+
 # Schedules (migration 0005): a saved workflow run on a cadence over a window relative to each
 # slot. `next_at` is the next slot not yet decided (the scheduler's cursor).
 schedules = Table(

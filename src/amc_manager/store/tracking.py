@@ -1,0 +1,113 @@
+"""The store's side of adaptive tracking: past run times, and keeping an instance's tracked
+runs on one poll time (so one status listing covers them all)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from amc_manager.store import schema as t
+from amc_manager.store.rows import TRACKED_STATES
+from amc_manager.store.store import Store
+
+FINAL_AMC_STATUSES = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
+
+
+@dataclass(frozen=True)
+class PastRun:
+    """A finished run: where, which workflow, and seconds from submission to AMC's final
+    status as first recorded (AMC's own finish plus the detection lag)."""
+
+    instance_pk: str
+    adhoc: bool
+    workflow_id: str | None
+    sql_hash: str | None
+    seconds: float
+
+
+async def recent_run_times(
+    store: Store, instance_pks: Sequence[str], *, per_instance: int = 50
+) -> list[PastRun]:
+    """The latest finished runs of each instance, newest first."""
+    if not instance_pks:
+        return []
+    e, ev = t.workflow_executions.c, t.execution_events.c
+    ended = (
+        sa.select(sa.func.min(ev.at))
+        .where(ev.execution_id == e.id, ev.amc_status.in_(FINAL_AMC_STATUSES))
+        .scalar_subquery()
+    )
+    out: list[PastRun] = []
+    async with store.begin() as conn:
+        for pk in instance_pks:
+            query = (
+                sa.select(e.adhoc, e.workflow_id, e.sql_hash, e.submitted_at, ended.label("ended"))
+                .where(
+                    e.instance_id == pk,
+                    e.state.in_(["succeeded", "failed"]),
+                    e.submitted_at.is_not(None),
+                )
+                .order_by(e.finished_at.desc())
+                .limit(per_instance)
+            )
+            for r in (await conn.execute(query)).all():
+                if r.ended is not None:
+                    out.append(
+                        PastRun(
+                            pk,
+                            bool(r.adhoc),
+                            r.workflow_id,
+                            r.sql_hash,
+                            float(r.ended) - float(r.submitted_at),
+                        )
+                    )
+    return out
+
+
+async def release_aligned(
+    store: Store,
+    execution_ids: Sequence[str],
+    owner: str,
+    *,
+    instance_pk: str,
+    next_check_at: float,
+) -> int:
+    """Release `owner`'s leases on `execution_ids` to `next_check_at`, and bring the
+    instance's other tracked runs that nobody holds forward to it when they were due later,
+    so the instance's next listing covers them too (looking early is always safe). One
+    statement; returns how many rows it moved."""
+    c = t.workflow_executions.c
+    mine = sa.and_(c.id.in_(list(execution_ids)), c.lease_owner == owner)
+    others = sa.and_(
+        c.instance_id == instance_pk,
+        c.state.in_([s.value for s in TRACKED_STATES]),
+        c.lease_owner.is_(None),
+        c.next_check_at > next_check_at,
+    )
+    where = sa.or_(mine, others) if execution_ids else others
+    async with store.begin() as conn:
+        done = await conn.execute(
+            t.workflow_executions.update()
+            .where(where)
+            .values(
+                lease_owner=None,
+                lease_expires_at=None,
+                next_check_at=next_check_at,
+                updated_at=store.clock(),
+            )
+        )
+    return int(done.rowcount)
+
+
+async def next_due(store: Store, states: Sequence[str], now: float) -> float | None:
+    """The earliest `next_check_at` among runs in `states` nobody holds (None: none)."""
+    c = t.workflow_executions.c
+    query = sa.select(sa.func.min(c.next_check_at)).where(
+        c.state.in_(list(states)),
+        sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
+    )
+    async with store.begin() as conn:
+        found = (await conn.execute(query)).scalar()
+    return None if found is None else float(found)

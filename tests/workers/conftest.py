@@ -1,0 +1,8 @@
+"""Fixtures of the worker tests: the engine tests' stores (SQLite, and PostgreSQL when
+AMC_TEST_POSTGRES_URL is set) and embedded runtimes."""
+
+from __future__ import annotations
+
+from tests.engine.conftest import clean_env, database_url, store
+
+__all__ = ["clean_env", "database_url", "store"]
