@@ -205,7 +205,8 @@ const view = new EditorView({
         ...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap,
       ]),
       EditorView.updateListener.of((u) => { if (u.docChanged) renderParameters(u.state.doc.toString()); }),
-      EditorView.contentAttributes.of({ "aria-labelledby": "sql-label", "aria-multiline": "true", role: "textbox" }),
+      EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ "aria-labelledby": "sql-label", "aria-multiline": "true", role: "textbox", tabindex: "0" }),
     ],
   }),
 });

@@ -135,7 +135,7 @@ function drawTable(focusColumn) {
     el("button", { type: "button", class: "secondary small", disabled: result.page === 0 || undefined, onclick: () => { result.page -= 1; drawTable(); } }, "Previous"),
     el("span", { "aria-live": "polite", text: ` Rows ${rows.length ? first + 1 : 0}–${first + shown.length} of ${rows.length} (page ${result.page + 1} of ${pages}) ` }),
     el("button", { type: "button", class: "secondary small", disabled: result.page >= pages - 1 || undefined, onclick: () => { result.page += 1; drawTable(); } }, "Next"));
-  $("result-table").replaceChildren(el("div", { class: "scroll" }, table), pager);
+  $("result-table").replaceChildren(el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "Result rows" }, table), pager);
   if (focusColumn !== undefined) $("result-table").querySelector(`button[data-column="${focusColumn}"]`).focus();
 }
 
@@ -172,7 +172,9 @@ function drawChart() {
     const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
     for (let s = 0; s < data.length; s++) data[s] = order.map((i) => data[s][i]);
   }
-  const width = Math.max(300, Math.min(area.parentElement.clientWidth || 800, 1100));
+  $("chart").hidden = false; // measured while shown: a hidden figure is 0 px wide
+  const width = Math.max(280, Math.min($("results").clientWidth || 800, 1100));
+  const short = (s) => (s.length > 18 ? `${s.slice(0, 17)}…` : s);
   const bars = kind === "bar" ? uPlot.paths.bars({ size: [0.8 / ys.length, 60], align: 0 }) : undefined;
   const series = [{ label: result.columns[xi].name }, ...ys.map((yi, n) => ({
     label: result.columns[yi].name, stroke: PALETTE[n % PALETTE.length],
@@ -182,10 +184,17 @@ function drawChart() {
   const axisColour = getComputedStyle(document.body).getPropertyValue("--fg").trim() || "#222";
   const opts = {
     width, height: 320, series,
-    scales: { x: { time: false, ...(kind === "bar" ? { range: (u, min, max) => [min - 0.5, max + 0.5] } : {}) } },
+    scales: {
+      x: { time: false, ...(kind === "bar" ? { range: (u, min, max) => [min - 0.5, max + 0.5] } : {}) },
+      // Bars start at zero, so their lengths compare honestly.
+      ...(kind === "bar" ? { y: { range: (u, min, max) => [Math.min(0, min), Math.max(0, max) * 1.05 || 1] } } : {}),
+    },
     axes: [
-      { stroke: axisColour, grid: { show: false }, values: xNumeric ? undefined : (u, splits) => splits.map((v) => (Number.isInteger(v) ? (labels[v] ?? "") : "")) },
-      { stroke: axisColour, grid: { stroke: "#8884" } },
+      xNumeric ? { stroke: axisColour, grid: { show: false } } : {
+        stroke: axisColour, grid: { show: false }, rotate: labels.length > 3 ? -35 : 0, size: labels.length > 3 ? 110 : 40,
+        splits: () => xs.filter((_, i) => i % Math.ceil(xs.length / 30) === 0), values: (u, splits) => splits.map((v) => short(labels[v] ?? "")),
+      },
+      { stroke: axisColour, grid: { stroke: "#8884" }, size: 80, values: (u, splits) => splits.map((v) => v.toLocaleString("en-US")) },
     ],
     legend: { show: true },
   };

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,10 +196,11 @@ def admin_page(browser: Browser, server: Server) -> Iterator[Page]:
     context.close()
 
 
-def session_client(server: Server, email: str = ADMIN) -> httpx.Client:
+@contextmanager
+def session_client(server: Server, email: str = ADMIN) -> Iterator[httpx.Client]:
     """An HTTP client signed in as `email` (for setting up what a test then looks at)."""
-    client = httpx.Client(base_url=server.url, timeout=30)
-    answer = client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return client
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        answer = client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        yield client
