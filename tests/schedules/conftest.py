@@ -20,7 +20,9 @@ from amc_manager.config import Settings
 from amc_manager.service.access import bootstrap_embedded
 from amc_manager.service.runtime import Runtime
 from amc_manager.store import InstanceRow
-from tests.engine.conftest import BACKENDS, clean_env, make_settings  # noqa: F401
+from tests.engine.conftest import BACKENDS, clean_env, make_settings
+
+__all__ = ["Clock", "Receiver", "clean_env", "first_instance", "make_settings", "runtime_on", "utc"]
 from tests.engine.live import fresh_postgres
 
 
@@ -40,8 +42,10 @@ class Clock:
         self.now += seconds
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.fixture(params=BACKENDS)

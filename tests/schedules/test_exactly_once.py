@@ -26,7 +26,7 @@ NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 
 def weekly_slots(after: datetime, until: datetime) -> set[float]:
     """Mondays at 06:00 in New York (a time every Monday has), by hand."""
-    found = set()
+    found: set[float] = set()
     day = after.astimezone(NEW_YORK).date()
     while True:
         if day.weekday() == 0:
@@ -40,7 +40,7 @@ def weekly_slots(after: datetime, until: datetime) -> set[float]:
 
 def monthly_slots(after: datetime, until: datetime) -> set[float]:
     """The last day of each month at 23:30 in Berlin."""
-    found = set()
+    found: set[float] = set()
     year, month = after.year, after.month
     while True:
         last = calendar.monthrange(year, month)[1]

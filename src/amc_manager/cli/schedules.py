@@ -255,13 +255,17 @@ def show(id_: IdArgument, as_json: JsonOption = False, as_user: AsOption = None)
     """One schedule: its settings, next slots and run history (with each run's execution)."""
     settings = settings_for(as_user)
 
-    async def body() -> dict[str, Any]:
+    async def body() -> tuple[dict[str, Any], dict[str, str]]:
+        from amc_manager.service.executions import shortest_prefixes, visible_ids
         from amc_manager.service.schedules import show as shown
 
         async with runtime_for(settings, calls_amc=False) as runtime:
-            return (await shown(runtime, settings.user, id_)).to_json()
+            view = await shown(runtime, settings.user, id_)
+            made = [r.row.execution_id for r in view.history if r.row.execution_id]
+            among = await visible_ids(runtime, settings.user) if made else []
+            return view.to_json(), shortest_prefixes(made, among)
 
-    item = run_async(body)
+    item, short = run_async(body)
     if as_json:
         print_json(item)
         return
@@ -281,7 +285,7 @@ def show(id_: IdArgument, as_json: JsonOption = False, as_user: AsOption = None)
                     "  " + r["fire_time_utc"][:16].replace("T", " "),
                     days(r["window_start"], r["window_end"]),
                     r["state"] + (" (run-now)" if r["manual"] else ""),
-                    r["execution_id"] or r["error"] or "",
+                    short.get(r["execution_id"] or "", "") or r["error"] or "",
                 ]
                 for r in history
             ],
