@@ -23,12 +23,15 @@ ABOUT = """`amc serve --no-worker` (a real process on 127.0.0.1) over a store ho
 executions (bulk-inserted through the store's schema), on SQLite and, when
 AMC_TEST_POSTGRES_URL is set, on a new PostgreSQL database.
 
-Run with `.venv/bin/python bench/api_bench.py [--seconds 30] [--rate 200]`. Prints figures;
-asserts nothing. A separate load process (httpx async) drives `GET /api/v1/executions?limit=50`
-and then `GET /api/v1/executions/{id}` (random stored ids) each at `--rate` requests a second
-for `--seconds`, open-loop: request i is sent at start + i/rate whatever the earlier answers
-did, and its latency counts from that scheduled instant (so a stall is not hidden). Per route
-and backend: p50/p99 latency and errors (non-2xx or transport errors). Then `--posts` POST
+Run with `.venv/bin/python bench/api_bench.py [--seconds 30] [--rate 200] [--capacity 10]`.
+Prints figures; asserts nothing. A separate load process (plain asyncio HTTP/1.1 keep-alive
+connections: httpx's pool would cost the load process a core at these rates) first measures
+capacity (closed-loop, 4 requests in flight for `--capacity` seconds per route: requests a
+second and p50), then drives `GET /api/v1/executions?limit=50` and then
+`GET /api/v1/executions/{id}` (random stored ids) each at `--rate` requests a second for
+`--seconds`, open-loop: request i is sent at start + i/rate whatever the earlier answers did,
+and its latency counts from that scheduled instant (so a stall is not hidden). Per route and
+backend: p50/p99 latency and errors (non-2xx or transport errors). Then `--posts` POST
 /executions against the embedded sandbox (20 in flight, spread over 10 tokens so the
 per-token burst allowance of mutating routes is not what is measured; the runs only queue,
 as there is no worker). Aim: p99 under 50 ms for the reads, zero errors.
@@ -141,42 +144,133 @@ def row(execution_id: str, user_id: str, instance_pk: str, at: float) -> dict[st
 # --- the load process ----------------------------------------------------------------------
 
 
+class Connections:
+    """A minimal HTTP/1.1 keep-alive client for GETs: the load process must not be what is
+    measured (httpx's pool costs a core's worth of CPU at these rates on a 2-core machine)."""
+
+    def __init__(self, url: str, token: str, limit: int = 256) -> None:
+        parts = httpx.URL(url)
+        self.host, self.port = str(parts.host), int(parts.port or 80)
+        self.head = f"Host: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n\r\n"
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.gate = asyncio.Semaphore(limit)
+
+    async def get(self, path: str) -> int:
+        """The answer's status; the body is read whole (and dropped)."""
+        async with self.gate:
+            conn = (
+                self.idle.pop()
+                if self.idle
+                else await asyncio.open_connection(self.host, self.port)
+            )
+            reader, writer = conn
+            try:
+                writer.write(f"GET {path} HTTP/1.1\r\n{self.head}".encode())
+                status, keep = await self._answer(reader)
+            except BaseException:
+                writer.close()
+                raise
+            if keep:
+                self.idle.append(conn)
+            else:
+                writer.close()
+            return status
+
+    @staticmethod
+    async def _answer(reader: asyncio.StreamReader) -> tuple[int, bool]:
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length, chunked, keep = 0, False, True
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value
+            elif name == b"connection":
+                keep = value != b"close"
+        if chunked:
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readuntil(b"\r\n")
+        elif length:
+            await reader.readexactly(length)
+        return status, keep
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
 async def drive(
     url: str, token: str, paths: list[str], rate: float, seconds: float
 ) -> dict[str, Any]:
     """Open-loop: request i is sent at start + i/rate; latency from that instant."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=30
-    ) as client:
+    client = Connections(url, token)
 
-        async def one(path: str, due: float) -> None:
-            nonlocal errors
-            try:
-                answer = await client.get(path)
-                if answer.status_code >= 300:
-                    errors += 1
-            except httpx.HTTPError:
+    async def one(path: str, due: float) -> None:
+        nonlocal errors
+        try:
+            if await asyncio.wait_for(client.get(path), 30) >= 300:
                 errors += 1
-            latencies.append(time.perf_counter() - due)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            errors += 1
+        latencies.append(time.perf_counter() - due)
 
-        total = int(rate * seconds)
-        start = time.perf_counter() + 0.2
-        tasks = []
-        for i in range(total):
-            due = start + i / rate
-            wait = due - time.perf_counter()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            tasks.append(asyncio.create_task(one(paths[i % len(paths)], due)))
-        await asyncio.gather(*tasks)
-    latencies.sort()
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.2
+    tasks = []
+    for i in range(total):
+        due = start + i / rate
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one(paths[i % len(paths)], due)))
+    await asyncio.gather(*tasks)
+    client.close()
+    return {"requests": total, "errors": errors, **_percentiles(latencies)}
+
+
+async def capacity(
+    url: str, token: str, paths: list[str], seconds: float, concurrency: int = 4
+) -> dict[str, Any]:
+    """Closed-loop: `concurrency` requests always in flight for `seconds`; answers a second
+    (what the server sustains) and their latency."""
+    latencies: list[float] = []
+    errors = 0
+    client = Connections(url, token)
+    end = time.perf_counter() + seconds
+
+    async def worker(offset: int) -> None:
+        nonlocal errors
+        i = offset
+        while time.perf_counter() < end:
+            began = time.perf_counter()
+            try:
+                if await client.get(paths[i % len(paths)]) >= 300:
+                    errors += 1
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                errors += 1
+            latencies.append(time.perf_counter() - began)
+            i += concurrency
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    client.close()
     return {
-        "requests": total,
+        "per_second": len(latencies) / elapsed,
         "errors": errors,
+        **_percentiles(latencies),
+    }
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float]:
+    latencies = sorted(latencies) or [float("nan")]
+    return {
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
     }
@@ -221,14 +315,17 @@ def load_main(args: argparse.Namespace) -> None:
     ids: list[str] = job["ids"]
     rng = random.Random(7)
     by_id = [f"/api/v1/executions/{rng.choice(ids)}" for _ in range(int(args.rate * args.seconds))]
-    report = {
-        "list": asyncio.run(
-            drive(
-                job["url"], job["token"], ["/api/v1/executions?limit=50"], args.rate, args.seconds
-            )
-        ),
-        "get": asyncio.run(drive(job["url"], job["token"], by_id, args.rate, args.seconds)),
-    }
+    listing = ["/api/v1/executions?limit=50"]
+    report: dict[str, Any] = {}
+    if args.capacity > 0:
+        report["list capacity"] = asyncio.run(
+            capacity(job["url"], job["token"], listing, args.capacity)
+        )
+        report["get capacity"] = asyncio.run(
+            capacity(job["url"], job["token"], by_id, args.capacity)
+        )
+    report["list"] = asyncio.run(drive(job["url"], job["token"], listing, args.rate, args.seconds))
+    report["get"] = asyncio.run(drive(job["url"], job["token"], by_id, args.rate, args.seconds))
     print(json.dumps(report))
 
 
@@ -261,6 +358,8 @@ def bench_backend(
                 str(args.rate),
                 "--seconds",
                 str(args.seconds),
+                "--capacity",
+                str(args.capacity),
             ],
             capture_output=True,
             text=True,
@@ -272,9 +371,17 @@ def bench_backend(
             for route, figures in json.loads(load.stdout.splitlines()[-1]).items():
                 path = (
                     "GET /api/v1/executions?limit=50"
-                    if route == "list"
+                    if route.startswith("list")
                     else "GET /api/v1/executions/{id}"
                 )
+                if route.endswith("capacity"):
+                    print(
+                        f"{name}: {path}: capacity (4 in flight, {args.capacity:g} s): "
+                        f"{figures['per_second']:.0f} requests/s at p50 "
+                        f"{figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
+                        f"errors {figures['errors']}"
+                    )
+                    continue
                 print(
                     f"{name}: {path}: {figures['requests']} requests at {args.rate:g}/s: "
                     f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
@@ -312,6 +419,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument(
+        "--capacity", type=float, default=10.0, help="seconds of closed-loop load per route"
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)  # the load process's own job file
     args = parser.parse_args()
     if args.load:

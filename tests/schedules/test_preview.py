@@ -351,3 +351,25 @@ def test_bad_specs_are_refused_with_exit_2(args: tuple[str, ...]) -> None:
     result = preview(*args)
     assert isinstance(result.exception, UsageError), result.output
     assert result.exception.exit_code == 2
+
+
+def test_preview_loads_neither_the_sandbox_nor_duckdb_nor_pyarrow(tmp_path: Path) -> None:
+    """contracts.md: commands that need no AMC call start without them (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from amc_manager.cli.app import app\n"
+        "r = CliRunner().invoke(app, ['schedules', 'preview', '--every', 'day', '--window',"
+        " 'last:7d', '--json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = ('duckdb', 'pyarrow', 'amc_manager.sandbox')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or"
+        " m.startswith('amc_manager.sandbox')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.strip() == "[]"

@@ -70,11 +70,17 @@ def api_state(request: Request) -> ApiState:
     return state
 
 
-def runtime(request: Request) -> Runtime:
+# The dependencies are `async def`: FastAPI runs a plain `def` dependency in a worker thread,
+# a thread hop per request for a field read.
+async def _state(request: Request) -> ApiState:
+    return api_state(request)
+
+
+async def runtime(request: Request) -> Runtime:
     return api_state(request).runtime
 
 
-StateDep = Annotated[ApiState, Depends(api_state)]
+StateDep = Annotated[ApiState, Depends(_state)]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 

@@ -104,9 +104,11 @@ class Scheduler:
         await self.settle()
         now = self.clock()
         await self.recover(now)
-        for schedule in await self.store.due_schedules(now, limit=self.batch):
-            await self.catch_up(schedule, now)
         due = await self.store.next_due()
+        if due is not None and due <= now:
+            for schedule in await self.store.due_schedules(now, limit=self.batch):
+                await self.catch_up(schedule, now)
+            due = await self.store.next_due()
         if due is None:
             return self.idle
         return max(0.0, min(self.idle, due - self.clock()))

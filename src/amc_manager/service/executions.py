@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 from amc_manager.client import ExecutionFailed
 from amc_manager.errors import UsageError
-from amc_manager.service.access import actor, resolve_instance
+from amc_manager.service.access import Actor, actor, resolve_instance
 from amc_manager.service.errors import NotFound
 from amc_manager.service.runtime import Runtime
 from amc_manager.store.rows import ExecutionEvent, ExecutionRow, ExecutionState, InstanceRow
@@ -116,22 +116,23 @@ async def list_executions(
     state: str | None = None,
     limit: int | None = None,
     before: tuple[float, str] | None = None,
+    me: Actor | None = None,
 ) -> list[ExecutionView]:
     """The executions the user may see (of every instance they may use; an admin's: all),
     newest first, optionally of one instance or in one state; `limit` of them older than
-    `before` (the last page's last `(row.created_at, row.id)`: keyset paging)."""
+    `before` (the last page's last `(row.created_at, row.id)`: keyset paging). `me`: the
+    user, already read from the store for this request (the REST API's caller)."""
     states = [_state(state)] if state else None
-    me = await actor(runtime, email)
+    me = me or await actor(runtime, email)
     target = await resolve_instance(runtime, email, instance, to_run=False) if instance else None
-    rows = await runtime.store.list_executions(
+    pairs = await runtime.store.execution_page(
         visible_to=None if me.is_admin else me.id,
         instance_pk=target.id if target else None,
         states=states,
         limit=limit,
         before=before,
     )
-    instances = await runtime.store.instances_by_pks([r.instance_id for r in rows])
-    return [await view_of(runtime, r, instances=instances) for r in rows]
+    return [ExecutionView(row, amc_instance_id) for row, amc_instance_id in pairs]
 
 
 def _state(name: str) -> ExecutionState:
@@ -151,10 +152,12 @@ async def visible_ids(runtime: Runtime, email: str) -> list[str]:
 
 
 async def find_execution(
-    runtime: Runtime, email: str, ref: str, *, full: bool = False
+    runtime: Runtime, email: str, ref: str, *, full: bool = False, me: Actor | None = None
 ) -> ExecutionRow:
     """A full id, or a unique prefix of at least 6 characters, among the executions the user
     may see (`full`: the full id only, as the REST API takes). Any other is unknown."""
+    if full:
+        return (await _visible(runtime, email, ref, me=me, timeline=False)).row
     me = await actor(runtime, email)
     scope = None if me.is_admin else me.id
     row = await runtime.store.get_execution(ref)
@@ -180,11 +183,30 @@ async def find_execution(
 
 
 async def show_execution(
-    runtime: Runtime, email: str, ref: str, *, full: bool = False
+    runtime: Runtime, email: str, ref: str, *, full: bool = False, me: Actor | None = None
 ) -> ExecutionView:
-    """One execution the user may see, with its timeline."""
-    row = await find_execution(runtime, email, ref, full=full)
+    """One execution the user may see, with its timeline (`full`: by its full id only, in one
+    store read with the access check in its query)."""
+    if full:
+        return await _visible(runtime, email, ref, me=me, timeline=True)
+    row = await find_execution(runtime, email, ref)
     return await view_of(runtime, row, timeline=True)
+
+
+async def _visible(
+    runtime: Runtime, email: str, execution_id: str, *, me: Actor | None, timeline: bool
+) -> ExecutionView:
+    me = me or await actor(runtime, email)
+    found = await runtime.store.execution_detail(
+        execution_id, visible_to=None if me.is_admin else me.id, timeline=timeline
+    )
+    if found is None:
+        raise NotFound(
+            f"unknown execution {execution_id}",
+            hint=f"give the full id or a prefix of at least {MIN_PREFIX} characters",
+        )
+    row, amc_instance_id, events = found
+    return ExecutionView(row, amc_instance_id, tuple(TimelineEntry.of(e) for e in events))
 
 
 def shortest_prefixes(

@@ -109,7 +109,7 @@ async def authenticate_token(runtime: Runtime, token: str) -> Actor | None:
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     presented = token_hash(token)
-    found = await runtime.store.api_token(presented)
+    found = await runtime.store.token_caller(presented)
     if found is None:
         return None
     row, user = found

@@ -183,7 +183,7 @@ async def check_password(runtime: Runtime, email: str, password: str) -> Actor |
 async def session_actor(runtime: Runtime, user_id: str, epoch: int) -> Actor | None:
     """The actor of a session made at `epoch`; None once the user is disabled, changed their
     password or signed out everywhere since (or no longer exists)."""
-    row = await runtime.store.get_user(user_id=user_id)
+    row = await runtime.store.user_by_id(user_id)
     if row is None or row.disabled or row.session_epoch != epoch:
         return None
     return Actor.of(row)

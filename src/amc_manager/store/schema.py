@@ -57,6 +57,31 @@ api_tokens = Table(
     Index("ix_api_tokens_user", "user_id"),
 )
 
+# Single-use secrets shared by every `amc serve` process (issue 10), kept as SHA-256 hashes and
+# consumed by a conditional DELETE: Amazon consents under way (`state`) and one-time sign-in
+# links.
+consent_states = Table(
+    "consent_states",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("binding", String(200), nullable=False),  # `session:...` or `token:...`
+    Column("redirect_uri", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_consent_states_expires", "expires_at"),
+)
+
+signin_links = Table(
+    "signin_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_signin_links_expires", "expires_at"),
+)
+
 # Tokens are Fernet ciphertext; the database never holds one in the clear.
 oauth_tokens = Table(
     "oauth_tokens",

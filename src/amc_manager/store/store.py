@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from amc_manager.store import schema as t
 from amc_manager.store.errors import InvalidTransition, StoreError
 from amc_manager.store.schedules import ScheduleStore
+from amc_manager.store.serving import ServingStore
 from amc_manager.store.rows import (
     ACTIVE_STATES,
     OPEN_STATES,
@@ -84,7 +85,7 @@ async def _translated() -> AsyncIterator[None]:
         raise StoreError(f"database unreachable: {exc}") from exc
 
 
-class Store(ScheduleStore):
+class Store(ScheduleStore, ServingStore):
     """Async access to users, tokens, instances and who may use them, workflows, executions,
     the audit log and the keys' fingerprints."""
 
@@ -120,6 +121,7 @@ class Store(ScheduleStore):
         return self
 
     async def aclose(self) -> None:
+        self.close_reader()
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None

@@ -43,7 +43,9 @@ async def visible_execution(
     """404 before the stream starts when the caller may not see the execution."""
     from amc_manager.service.executions import find_execution
 
-    return (await find_execution(state.runtime, who.email, execution_id, full=True)).id
+    return (
+        await find_execution(state.runtime, who.email, execution_id, full=True, me=who.actor)
+    ).id
 
 
 async def visible_instance(

@@ -96,7 +96,9 @@ async def create_execution(
     )
     key = None if idempotency_key is None else Idempotency(idempotency_key, _request_hash(body))
     submitted = await submit(runtime, who.email, request, idempotency=key)
-    view = await show_execution(runtime, who.email, submitted.execution_id, full=True)
+    view = await show_execution(
+        runtime, who.email, submitted.execution_id, full=True, me=who.actor
+    )
     response.status_code = 200 if submitted.replayed else 201
     response.headers["Location"] = f"{PREFIX}/executions/{view.id}"
     return CreatedExecution(
@@ -135,6 +137,7 @@ async def list_executions(
         state=state.value if state else None,
         limit=limit + 1,
         before=before,
+        me=who.actor,
     )
     after = None
     if len(views) > limit:
@@ -157,7 +160,7 @@ async def get_execution(
 ) -> ExecutionOut:
     from amc_manager.service.executions import show_execution
 
-    view = await show_execution(runtime, who.email, execution_id, full=True)
+    view = await show_execution(runtime, who.email, execution_id, full=True, me=who.actor)
     return ExecutionOut(**execution_out(view))
 
 
@@ -199,7 +202,7 @@ async def results(
     from amc_manager.service.executions import find_execution, result_file
     from amc_manager.service.results import rows_page, stream_export
 
-    row = await find_execution(runtime, who.email, execution_id, full=True)
+    row = await find_execution(runtime, who.email, execution_id, full=True, me=who.actor)
     path = result_file(row)  # 409 before any byte when there are no rows
     if format == "json":
         page = await asyncio.to_thread(rows_page, row, offset, limit)
