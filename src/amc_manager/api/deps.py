@@ -46,6 +46,8 @@ class ApiState:
     consents: ConsentStates = field(default_factory=ConsentStates)
     draining: asyncio.Event = field(default_factory=asyncio.Event)
     event_poll: float = 1.0  # seconds between store reads of an event stream
+    # One execution's stream (what a page watches after Run) reads one row: polled faster.
+    execution_poll: float = 0.25
 
 
 @dataclass(frozen=True)

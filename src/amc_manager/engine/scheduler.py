@@ -107,7 +107,7 @@ class Scheduler:
         due = await self.store.next_due()
         if due is not None and due <= now:
             for schedule in await self.store.due_schedules(now, limit=self.batch):
-                await self.catch_up(schedule, now)
+                await self._guarded(self.catch_up(schedule, now), schedule.id)
             due = await self.store.next_due()
         if due is None:
             return self.idle
@@ -163,7 +163,15 @@ class Scheduler:
             if schedule.state != ACTIVE and not run.manual:
                 await self.store.set_run(run.id, FIRING, SKIPPED, error="the schedule was paused")
                 continue
-            await self.fire_run(schedule, run, now)
+            await self._guarded(self.fire_run(schedule, run, now), schedule.id)
+
+    async def _guarded(self, work: Awaitable[Any], schedule_id: str) -> None:
+        """One schedule's trouble (a bug, a store hiccup) is logged and retried at the next
+        pass (its slot stays undecided or claimed), never stopping the others."""
+        try:
+            await work
+        except Exception:
+            logger.exception("schedule %s: pass failed; will retry", schedule_id)
 
     # --- outcomes ---------------------------------------------------------------------------
 

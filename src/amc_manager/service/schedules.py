@@ -40,6 +40,7 @@ from amc_manager.sql.schedule import (
     slot_at,
     slots_after,
 )
+from amc_manager.store import StoreError
 from amc_manager.store.schedules import (
     ACTIVE,
     FIRED,
@@ -434,6 +435,8 @@ async def pause(runtime: Runtime, email: str, ref: str, *, full: bool = False) -
 async def resume(runtime: Runtime, email: str, ref: str, *, full: bool = False) -> ScheduleView:
     """Fire again from the first slot after now; the slots passed while paused are not run."""
     row = await _mine(runtime, email, ref, full=full, doing="resume")
+    if row.state == ACTIVE:  # already firing: its next slot stays as it is
+        return await _view(runtime, row)
     following = _next_after_now(runtime, cadence_of(row))
     await runtime.store.set_schedule_state(row.id, ACTIVE, next_at=following)
     return await _view(runtime, await _row(runtime, row.id))
@@ -504,6 +507,8 @@ async def fire(runtime: Runtime, schedule: ScheduleRow, run: ScheduleRunRow, now
             now=datetime.fromtimestamp(now, UTC),
             idempotency=Idempotency(key, hashlib.sha256(key.encode()).hexdigest()),
         )
+    except StoreError:
+        raise  # the store hiccuped: the run stays claimed and is fired again later
     except AmcManagerError as exc:
         return Fired(error=exc.message)
     return Fired(execution_id=submitted.execution_id)
