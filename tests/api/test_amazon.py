@@ -4,7 +4,9 @@ sandbox identity's user reaches its own account's instances only."""
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
@@ -123,17 +125,44 @@ async def test_an_api_client_connects_with_its_token_and_gets_json(api: Api) -> 
 
 
 async def test_each_identity_reaches_its_own_account_only(api: Api) -> None:
-    """alice connects through the consent page (the sandbox's default identity); dave holds
-    the sandbox's second identity; neither reaches the other's instances."""
+    """alice consents as the sandbox's default identity, dave as its second identity, both
+    through the consent page; neither reaches the other's instances."""
     async with _signed_in(api, "alice@example.com") as browser:
         assert (await browser.get(await _consent(browser))).status_code == 303
         alice = await _instance_ids(browser)
     dave_token = await api.token("dave@example.com")
-    dave_instance = await api.connect_second("dave@example.com")
+    start = await api.client.get(
+        "/api/v1/amazon/connect?sandbox_identity=1", headers=bearer(dave_token)
+    )
+    assert start.status_code == 303, start.text
+    done = await api.client.get(start.headers["location"])
+    assert done.status_code == 200, done.text
     dave = await _instance_ids(api.client, **bearer(dave_token))
-    assert dave == {dave_instance}
+    assert dave == {i["instance_id"] for i in done.json()["instances"]}
     assert alice == await _sandbox_instances(api)
-    assert not alice & dave
+    assert dave and not alice & dave
     for other in alice:
         answer = await api.client.get(f"/api/v1/instances/{other}", headers=bearer(dave_token))
         assert answer.status_code == 404
+    unknown = await api.client.get(
+        "/api/v1/amazon/connect?sandbox_identity=7", headers=bearer(dave_token)
+    )
+    assert unknown.status_code == 400 and unknown.headers["content-type"] == PROBLEM
+
+
+async def test_a_browser_chooses_the_identity_on_the_sandbox_consent_page(api: Api) -> None:
+    """As Amazon's sign-in comes before its consent, a browser (Accept: text/html) on the
+    sandbox's consent page with several identities gets a page listing them; each link is
+    the same consent with its choice, answered by the redirect with a code and the state."""
+    page = consent_url(api.runtime, redirect_uri=CALLBACK, state="st-1")
+    listing = await api.runtime.http.get(page, headers={"Accept": "text/html"})
+    assert listing.status_code == 200 and listing.headers["content-type"].startswith("text/html")
+    links = re.findall(r'href="([^"]+)"', listing.text)
+    assert len(links) == 2 and all("sandbox_identity=" in link for link in links)
+    chosen = await api.runtime.http.get(html.unescape(links[1]))
+    assert chosen.status_code == 302
+    back = parse_qs(urlsplit(chosen.headers["location"]).query)
+    assert back["state"] == ["st-1"] and back["code"]
+    # a program (no text/html) is answered at once, as the default identity
+    direct = await api.runtime.http.get(page)
+    assert direct.status_code == 302

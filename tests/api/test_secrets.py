@@ -24,7 +24,7 @@ async def test_secrets_never_reach_the_logs(
     planted: list[str] = [PASSWORD, REFRESH]
     async with started(settings, worker=True) as api:
         from amc_manager.service.auth import consent_url, exchange_code
-        from amc_manager.service.users import create_user
+        from amc_manager.service.users import create_signin_link, create_user
 
         await create_user(api.runtime, "a@example.com", password=PASSWORD)
         signed = await api.client.post(
@@ -38,7 +38,7 @@ async def test_secrets_never_reach_the_logs(
         token = made.json()["token"]
         planted.append(token)
         api.client.cookies.clear()
-        link = api.state.links.create("local@amc-manager")
+        link = await create_signin_link(api.runtime, "local@amc-manager")
         planted.append(link)
         assert (await api.client.get(f"/signin/{link}")).status_code == 303
         api.client.cookies.clear()

@@ -21,11 +21,9 @@ from amc_manager.api.security import (
     RateLimiter,
     Session,
     SessionSigner,
-    SignInLinks,
     SignInThrottle,
 )
 from amc_manager.service.access import Actor
-from amc_manager.service.auth import ConsentStates
 from amc_manager.service.runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -41,9 +39,7 @@ class ApiState:
     metrics: ApiMetrics
     metrics_public: bool = False
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
-    links: SignInLinks = field(default_factory=SignInLinks)
     limiter: RateLimiter = field(default_factory=RateLimiter)
-    consents: ConsentStates = field(default_factory=ConsentStates)
     draining: asyncio.Event = field(default_factory=asyncio.Event)
     event_poll: float = 1.0  # seconds between store reads of an event stream
     # One execution's stream (what a page watches after Run) reads one row: polled faster.

@@ -1,11 +1,11 @@
-"""Web sessions, CSRF tokens, sign-in throttling, one-time sign-in links and the per-caller
-rate limit on mutating routes.
+"""Web sessions, CSRF tokens, sign-in throttling and the per-caller rate limit on mutating
+routes.
 
 A session cookie is `<user id>.<session epoch>.<issued>.<nonce>.<signature>`, signed with
 HMAC-SHA256 under AMC_SECRET_KEY; it holds no secret of its own, and ends when the user's
 session epoch moves on (sign-out, password change, disable: service.users). The CSRF token is
-another HMAC of the session, so it needs no storage either. Throttles and one-time links live
-in this process's memory: a link is printed by, and only valid for, the process that made it.
+another HMAC of the session, so it needs no storage either. Throttles live in this process's
+memory; one-time sign-in links are single-use secrets in the store (service.users).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 SESSION_COOKIE = "amc_session"
 SESSION_SECONDS = 14 * 86400
-LINK_SECONDS = 15 * 60
 
 
 def _b64(raw: bytes) -> str:
@@ -124,31 +123,6 @@ class SignInThrottle:
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
-
-
-@dataclass
-class SignInLinks:
-    """One-time sign-in links (sandbox mode's `amc serve` prints one): kept as hashes, each
-    valid once and for `lifetime` seconds."""
-
-    lifetime: float = LINK_SECONDS
-    clock: Callable[[], float] = time.time
-    _links: dict[str, tuple[str, float]] = field(default_factory=dict)
-
-    def create(self, email: str) -> str:
-        token = secrets.token_urlsafe(32)
-        self._links[hashlib.sha256(token.encode()).hexdigest()] = (
-            email,
-            self.clock() + self.lifetime,
-        )
-        return token
-
-    def redeem(self, token: str) -> str | None:
-        """The e-mail the link signs in, once; None for an unknown, used or expired link."""
-        found = self._links.pop(hashlib.sha256(token.encode()).hexdigest(), None)
-        if found is None or found[1] < self.clock():
-            return None
-        return found[0]
 
 
 @dataclass

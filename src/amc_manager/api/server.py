@@ -68,7 +68,9 @@ async def _serve(
         url = _url(server)
         announce(f"amc serve: ready at {url} (API docs: {url}/api/v1/docs)")
         if states and states[0].runtime.sandbox_mode:
-            token = states[0].links.create(settings.user)
+            from amc_manager.service.users import create_signin_link
+
+            token = await create_signin_link(states[0].runtime, settings.user)
             announce(f"sign in as {settings.user}: {url}/signin/{token} (one use, 15 minutes)")
     await task
 

@@ -15,7 +15,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from amc_manager.sandbox import executions as ex
@@ -189,7 +195,13 @@ async def token(request: Request) -> Response:
 async def consent(request: Request) -> Response:
     sandbox = _sandbox(request)
     params = dict(request.query_params)
-    target = await lwa.authorize(sandbox.store, sandbox.config, params, sandbox.clock())
+    if "text/html" in request.headers.get("accept", ""):  # a browser picks who signs in
+        page = lwa.sign_in_page(params, sandbox.directory)
+        if page is not None:
+            return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    target = await lwa.authorize(
+        sandbox.store, sandbox.config, params, sandbox.clock(), sandbox.directory
+    )
     return RedirectResponse(target, status_code=302)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from html import escape
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -45,8 +46,9 @@ async def grant(
 ) -> dict[str, Any]:
     """`POST /auth/o2/token`: refresh_token and authorization_code grants.
 
-    The access token acts as the refresh token's identity (`directory`); a refresh token
-    issued through consent is the default identity's."""
+    The access token acts as the refresh token's identity: a configured one's (`directory`),
+    or the identity that signed in on the consent page that issued it (the default unless
+    the consent chose another)."""
     grant_type = form.get("grant_type")
     if grant_type not in ("refresh_token", "authorization_code"):
         raise OAuthError(
@@ -65,7 +67,9 @@ async def grant(
                 )
         else:
             refresh = _exchange_code(conn, form, now)
-        identity = directory.identity_of(refresh)
+        identity = st.consent_identity(conn, refresh)
+        if identity is None:
+            identity = directory.identity_of(refresh)
         st.add_access_token(conn, access, config.client_id, now + lifetime, identity)
         return refresh
 
@@ -79,7 +83,8 @@ async def grant(
 
 
 def _exchange_code(conn: Any, form: dict[str, str], now: float) -> str:
-    found = st.use_auth_code(conn, form.get("code", ""))
+    code = form.get("code", "")
+    found = st.use_auth_code(conn, code)
     if found is None:
         raise OAuthError("invalid_grant", "The request has an invalid grant parameter : code")
     client_id, redirect_uri, expires = found
@@ -90,14 +95,22 @@ def _exchange_code(conn: Any, form: dict[str, str], now: float) -> str:
             "invalid_grant", "The redirect_uri does not match the authorization request"
         )
     refresh = "Atzr|" + secrets.token_urlsafe(48)
-    st.add_refresh_token(conn, refresh, client_id)
+    st.add_refresh_token(conn, refresh, client_id, st.consent_identity(conn, code) or 0)
     return refresh
 
 
 async def authorize(
-    store: st.SandboxStore, config: SandboxConfig, params: dict[str, str], now: float
+    store: st.SandboxStore,
+    config: SandboxConfig,
+    params: dict[str, str],
+    now: float,
+    directory: Directory,
 ) -> str:
-    """`GET /ap/oa`: the user consents at once; returns the redirect with a one-time code."""
+    """`GET /ap/oa`: the user consents at once; returns the redirect with a one-time code.
+
+    The sandbox's own parameter `sandbox_identity` (an index into the identities, 0 the
+    default) says who signed in; a code (and the refresh token it is exchanged for) acts as
+    that identity's account."""
     redirect_uri = params.get("redirect_uri", "")
     if params.get("client_id") != config.client_id:
         raise OAuthError("invalid_client", "Unknown client_id")
@@ -105,15 +118,51 @@ async def authorize(
         raise OAuthError("unsupported_response_type", "response_type must be code")
     if urlsplit(redirect_uri).scheme not in ("http", "https"):
         raise OAuthError("invalid_request", "redirect_uri must be an http(s) URL")
+    identity = chosen_identity(params, directory)
     code = secrets.token_urlsafe(24)
     await store.transact(
-        lambda c: st.add_auth_code(c, code, config.client_id, redirect_uri, now + CODE_LIFETIME)
+        lambda c: st.add_auth_code(
+            c, code, config.client_id, redirect_uri, now + CODE_LIFETIME, identity
+        )
     )
     query = {"code": code, "scope": params.get("scope", "advertising::campaign_management")}
     if "state" in params:
         query["state"] = params["state"]
     separator = "&" if "?" in redirect_uri else "?"
     return f"{redirect_uri}{separator}{urlencode(query)}"
+
+
+def chosen_identity(params: dict[str, str], directory: Directory) -> int:
+    """The identity a consent signs in as: `sandbox_identity`, else the default."""
+    raw = params.get("sandbox_identity")
+    if raw is None:
+        return 0
+    if not raw.isdigit() or int(raw) >= len(directory.accounts):
+        raise OAuthError(
+            "invalid_request",
+            f"sandbox_identity must be 0 to {len(directory.accounts) - 1} "
+            "(the sandbox configuration's identities)",
+        )
+    return int(raw)
+
+
+def sign_in_page(params: dict[str, str], directory: Directory) -> str | None:
+    """For a browser, when the sandbox has several identities and none was chosen: a page
+    listing them (as Amazon's sign-in page comes before its consent), each a link to this
+    consent with `sandbox_identity`. None when there is nothing to choose."""
+    if "sandbox_identity" in params or len(directory.accounts) < 2:
+        return None
+    items = []
+    for number, account in enumerate(directory.accounts):
+        link = "/ap/oa?" + urlencode({**params, "sandbox_identity": str(number)})
+        label = f"{account.name} ({account.account_id})" + (" - default" if number == 0 else "")
+        items.append(f'<li><a href="{escape(link)}">{escape(label)}</a></li>')
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Sign in - AMC sandbox</title></head><body>"
+        "<h1>Sign in to the AMC sandbox</h1><p>Choose the Login with Amazon identity that "
+        "allows access:</p><ul>" + "".join(items) + "</ul></body></html>"
+    )
 
 
 async def check_bearer(

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
 CREATE TABLE IF NOT EXISTS auth_codes (
     code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
     expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS consent_identities (
+    secret TEXT PRIMARY KEY, identity INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS workflows (
     instance_id TEXT NOT NULL, workflow_id TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (instance_id, workflow_id));
@@ -143,9 +145,30 @@ def access_token(conn: sqlite3.Connection, token: str) -> tuple[str, float, int]
     return None if row is None else (str(row[0]), float(row[1]), int(row[2]))
 
 
-def add_refresh_token(conn: sqlite3.Connection, token: str, client_id: str) -> None:
+def add_refresh_token(
+    conn: sqlite3.Connection, token: str, client_id: str, identity: int = 0
+) -> None:
+    """A refresh token issued through consent; `identity`: who consented (0: the default)."""
     conn.execute(
         "INSERT OR IGNORE INTO refresh_tokens (token, client_id) VALUES (?, ?)", (token, client_id)
+    )
+    if identity:
+        _set_identity(conn, token, identity)
+
+
+def consent_identity(conn: sqlite3.Connection, secret: str) -> int | None:
+    """The identity that consented to an authorization code or a refresh token issued for one
+    (None: not one consent chose)."""
+    row = conn.execute(
+        "SELECT identity FROM consent_identities WHERE secret = ?", (secret,)
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _set_identity(conn: sqlite3.Connection, secret: str, identity: int) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO consent_identities (secret, identity) VALUES (?, ?)",
+        (secret, identity),
     )
 
 
@@ -157,12 +180,19 @@ def refresh_token_client(conn: sqlite3.Connection, token: str) -> str | None:
 
 
 def add_auth_code(
-    conn: sqlite3.Connection, code: str, client_id: str, redirect_uri: str, expires: float
+    conn: sqlite3.Connection,
+    code: str,
+    client_id: str,
+    redirect_uri: str,
+    expires: float,
+    identity: int = 0,
 ) -> None:
     conn.execute(
         "INSERT INTO auth_codes (code, client_id, redirect_uri, expires_at) VALUES (?, ?, ?, ?)",
         (code, client_id, redirect_uri, expires),
     )
+    if identity:
+        _set_identity(conn, code, identity)
 
 
 def use_auth_code(conn: sqlite3.Connection, code: str) -> tuple[str, str, float] | None:

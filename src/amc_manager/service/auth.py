@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -30,19 +29,23 @@ async def add_token(runtime: Runtime, email: str, token: str) -> None:
     await runtime.token_store().save_refresh_token(email, Secret(token.strip()))
 
 
-def consent_url(runtime: Runtime, *, redirect_uri: str, state: str) -> str:
-    """Login with Amazon's consent page for this application, coming back to `redirect_uri`."""
+def consent_url(
+    runtime: Runtime, *, redirect_uri: str, state: str, identity: int | None = None
+) -> str:
+    """Login with Amazon's consent page for this application, coming back to `redirect_uri`.
+    `identity`: the sandbox's consent page signs in as that identity (its own parameter;
+    Amazon's page has no such thing, so it is only sent when given)."""
     base = runtime.endpoints()["lwa_auth_url"] or lwa_auth_url(Region.NA, None)
-    query = urlencode(
-        {
-            "client_id": runtime.credentials().client_id,
-            "response_type": "code",
-            "scope": SCOPE,
-            "redirect_uri": redirect_uri,
-            "state": state,
-        }
-    )
-    return f"{base}?{query}"
+    query: dict[str, str | int] = {
+        "client_id": runtime.credentials().client_id,
+        "response_type": "code",
+        "scope": SCOPE,
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
+    if identity is not None:
+        query["sandbox_identity"] = identity
+    return f"{base}?{urlencode(query)}"
 
 
 async def exchange_code(runtime: Runtime, email: str, code: str, redirect_uri: str) -> None:
@@ -89,7 +92,6 @@ async def login_on_loopback(
 # --- the web's "Connect Amazon" -------------------------------------------------------------
 
 STATE_SECONDS = 10 * 60
-MAX_PENDING = 10_000
 
 
 @dataclass(frozen=True)
@@ -103,47 +105,36 @@ class PendingConsent:
     expires: float
 
 
-@dataclass
-class ConsentStates:
-    """Single-use `state` values of consents under way, kept in this process as hashes (a
-    state is only good in the process that made it, like the one-time sign-in links)."""
-
-    lifetime: float = STATE_SECONDS
-    clock: Callable[[], float] = time.time
-    _pending: dict[str, PendingConsent] = field(default_factory=dict)
-
-    def create(self, email: str, binding: str, redirect_uri: str) -> str:
-        now = self.clock()
-        if len(self._pending) >= MAX_PENDING:  # forget the expired ones before growing
-            self._pending = {k: v for k, v in self._pending.items() if v.expires >= now}
-        state = secrets.token_urlsafe(32)
-        self._pending[_digest(state)] = PendingConsent(
-            email, binding, redirect_uri, now + self.lifetime
-        )
-        return state
-
-    def redeem(self, state: str) -> PendingConsent | None:
-        """The consent a state stands for, once; None when unknown, used or expired."""
-        found = self._pending.pop(_digest(state), None)
-        if found is None or found.expires < self.clock():
-            return None
-        return found
-
-
-def _digest(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 async def begin_connect(
-    runtime: Runtime, states: ConsentStates, email: str, *, binding: str, redirect_uri: str
+    runtime: Runtime,
+    email: str,
+    *,
+    binding: str,
+    redirect_uri: str,
+    identity: int | None = None,
 ) -> str:
     """Where to send the user's browser to connect their Amazon account: Login with Amazon's
-    consent page with a fresh single-use state. The embedded sandbox is not reachable from a
+    consent page with a fresh single-use state, kept hashed in the store (so any `amc serve`
+    process sharing it takes the callback). The embedded sandbox is not reachable from a
     browser, and its consent page consents at once, so in sandbox mode the page is visited
-    here and the browser goes straight to the callback it answered with."""
+    here and the browser goes straight to the callback it answered with; `identity` picks
+    which of the sandbox's Login with Amazon identities signs in there (0: the default)."""
     await runtime.store.ensure_user(email)
-    state = states.create(email, binding, redirect_uri)
-    url = consent_url(runtime, redirect_uri=redirect_uri, state=state)
+    state = secrets.token_urlsafe(32)
+    now = runtime.clock()
+    await runtime.store.add_consent_state(
+        _digest(state),
+        email=email,
+        binding=binding,
+        redirect_uri=redirect_uri,
+        now=now,
+        expires_at=now + STATE_SECONDS,
+    )
+    url = consent_url(runtime, redirect_uri=redirect_uri, state=state, identity=identity)
     if not runtime.sandbox_mode:
         return url
     consent = await runtime.http.get(url)
@@ -151,30 +142,33 @@ async def begin_connect(
     if consent.status_code not in (302, 303) or not location:
         raise UsageError(
             "the embedded sandbox's consent page did not consent",
-            hint="check the sandbox configuration's client_id",
+            hint="check the sandbox configuration's client_id (and its identities)",
         )
     return str(location)
 
 
 async def finish_connect(
     runtime: Runtime,
-    states: ConsentStates,
     *,
     state: str | None,
     code: str | None,
     error: str | None,
     binding: str | None,
 ) -> PendingConsent:
-    """The consent's callback: check and consume the state (bound to the same session when it
-    was made with one), exchange the code for the user's token (stored encrypted), connect
-    the user to their accounts. Returns what the state stood for; a bad, reused or
-    expired state raises BadConsent and stores nothing."""
-    pending = states.redeem(state) if state else None
-    if pending is None:
+    """The consent's callback: check and consume the state (once, whichever process or
+    concurrent request comes first; bound to the same session when it was made with one),
+    exchange the code for the user's token (stored encrypted), connect the user to their
+    accounts. Returns what the state stood for; a bad, reused or expired state raises
+    BadConsent and stores nothing."""
+    found = None
+    if state:
+        found = await runtime.store.take_consent_state(_digest(state), runtime.clock())
+    if found is None:
         raise BadConsent(
             "the connection's state is unknown, used or expired",
             hint="start again from Connect Amazon (GET /api/v1/amazon/connect)",
         )
+    pending = PendingConsent(found.email, found.binding, found.redirect_uri, found.expires_at)
     if pending.binding.startswith("session:") and binding != pending.binding:
         raise BadConsent(
             "the connection was started in another session",

@@ -9,14 +9,16 @@ session signed in before ends at once (sessions carry the epoch they were made i
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from amc_manager.errors import UsageError
-from amc_manager.service.access import Actor, require_admin, user_by_ref
-from amc_manager.service.errors import NotFound
+from amc_manager.service.access import Actor, actor, require_admin, user_by_ref
+from amc_manager.service.errors import NotFound, NotPermitted
 from amc_manager.service.executions import iso
 from amc_manager.service.runtime import Runtime
 from amc_manager.store.rows import Role, UserRow
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
 MIN_PASSWORD = 8
+LINK_SECONDS = 15 * 60
 MAX_PASSWORD = 1024
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -187,6 +190,35 @@ async def session_actor(runtime: Runtime, user_id: str, epoch: int) -> Actor | N
     if row is None or row.disabled or row.session_epoch != epoch:
         return None
     return Actor.of(row)
+
+
+async def create_signin_link(runtime: Runtime, email: str) -> str:
+    """A one-time sign-in token for `email` (sandbox mode's `amc serve` prints its link): kept
+    hashed in the store, good once, for LINK_SECONDS, in any process sharing the store."""
+    token = secrets.token_urlsafe(32)
+    now = runtime.clock()
+    await runtime.store.add_signin_link(
+        _digest(token), email=email, now=now, expires_at=now + LINK_SECONDS
+    )
+    return token
+
+
+async def redeem_signin_link(runtime: Runtime, token: str) -> Actor | None:
+    """The user a sign-in token signs in, once (two concurrent uses: one wins); None for an
+    unknown, used or expired token, or a user who may not act."""
+    if len(token) > 200:
+        return None
+    email = await runtime.store.take_signin_link(_digest(token), runtime.clock())
+    if email is None:
+        return None
+    try:
+        return await actor(runtime, email)
+    except NotPermitted:
+        return None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 async def me(runtime: Runtime, email: str) -> UserView:

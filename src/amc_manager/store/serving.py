@@ -174,9 +174,7 @@ class ServingStore:
         if visible_to is not None:
             query = query.where(c.instance_id.in_(usable_instances(visible_to)))
         events = (
-            sa.select(t.execution_events)
-            .where(e.execution_id == execution_id)
-            .order_by(e.at, e.id)
+            sa.select(t.execution_events).where(e.execution_id == execution_id).order_by(e.at, e.id)
         )
 
         def work(conn: sa.Connection) -> tuple[ExecutionRow, str, list[ExecutionEvent]] | None:
@@ -226,9 +224,7 @@ class ServingStore:
         s = t.consent_states
         async with self.begin() as conn:
             row = (
-                await conn.execute(
-                    s.delete().where(s.c.state_hash == state_hash).returning(*s.c)
-                )
+                await conn.execute(s.delete().where(s.c.state_hash == state_hash).returning(*s.c))
             ).first()
         if row is None or row.expires_at < now:
             return None
@@ -253,9 +249,7 @@ class ServingStore:
         s = t.signin_links
         async with self.begin() as conn:
             row = (
-                await conn.execute(
-                    s.delete().where(s.c.token_hash == token_hash).returning(*s.c)
-                )
+                await conn.execute(s.delete().where(s.c.token_hash == token_hash).returning(*s.c))
             ).first()
         if row is None or row.expires_at < now:
             return None

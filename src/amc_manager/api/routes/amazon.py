@@ -54,16 +54,31 @@ def _callback_binding(request: Request, state: StateDep) -> str | None:
         **documented(400, 401, 500, 502, 503),
     },
 )
-async def connect(request: Request, who: CallerDep, state: StateDep) -> RedirectResponse:
+async def connect(
+    request: Request,
+    who: CallerDep,
+    state: StateDep,
+    sandbox_identity: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=1000,
+            description="The sandbox only: which of its Login with Amazon identities signs in "
+            "on its consent page (0: the default; see the sandbox configuration's "
+            "`identities`). Amazon's page ignores it, as OAuth servers ignore parameters they "
+            "do not know.",
+        ),
+    ] = None,
+) -> RedirectResponse:
     from amc_manager.service.auth import begin_connect
 
     redirect_uri = str(request.base_url).rstrip("/") + CALLBACK
     target = await begin_connect(
         state.runtime,
-        state.consents,
         who.email,
         binding=_binding(who),
         redirect_uri=redirect_uri,
+        identity=sandbox_identity,
     )
     return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
 
@@ -92,7 +107,6 @@ async def callback(
 
     pending = await finish_connect(
         state.runtime,
-        state.consents,
         state=state_,
         code=code,
         error=error,

@@ -93,11 +93,11 @@ async def sign_out(who: CallerDep, state: StateDep, response: Response) -> Respo
     responses={303: {"description": "Signed in; on to the dashboard."}, **documented(404)},
 )
 async def sign_in_link(token: str, request: Request, state: StateDep) -> RedirectResponse:
-    from amc_manager.service.access import actor
+    from amc_manager.service.users import redeem_signin_link
 
-    email = state.links.redeem(token)
-    if email is None:
+    who = await redeem_signin_link(state.runtime, token)
+    if who is None:
         raise ApiProblem(404, "the sign-in link is unknown, used or expired", slug="link")
     response = RedirectResponse("/", status_code=303)
-    _set_cookie(response, request, state, await actor(state.runtime, email))
+    _set_cookie(response, request, state, who)
     return response
