@@ -15,12 +15,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "amc_manager"
 
 # part -> the amc_manager parts it must never import
 FORBIDDEN = {
-    "cli": ("store", "engine"),
-    "api": ("store", "engine", "cli", "sandbox"),
+    "cli": ("store", "engine", "storage"),
+    "api": ("store", "engine", "cli", "sandbox", "storage"),
     "web": ("store", "engine", "cli", "sandbox"),
     "client": ("store", "engine", "sandbox", "service", "cli"),
     "sql": ("sandbox", "store", "engine", "client", "service", "cli"),
-    "store": ("engine", "service", "cli", "sandbox"),
+    "store": ("engine", "service", "cli", "sandbox", "storage"),
+    # Result storage: a lower layer beside the store and the client (files, not rows or HTTP
+    # to AMC); the engine and the application layer use it, front ends never.
+    "storage": ("store", "engine", "service", "cli", "api", "sandbox", "client", "sql"),
     "engine": ("service", "cli", "sandbox"),
     "service": ("cli",),
     "catalogue": ("sandbox", "sql", "store", "engine", "client", "service", "cli"),

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     cors_origins: str = Field("", validation_alias="AMC_CORS_ORIGINS")
     # Log lines of `amc worker` and `amc serve`: text, or one JSON object per line (logs.py).
     log_format: Literal["text", "json"] = Field("text", validation_alias="AMC_LOG_FORMAT")
+    # Where result files go: a folder (a path or file:///PATH) or s3://BUCKET/PREFIX on the
+    # store at AMC_S3_ENDPOINT_URL (AWS when unset); credentials from the usual AWS_* variables.
+    results_url: str | None = Field(None, validation_alias="AMC_RESULTS_URL")
+    s3_endpoint_url: str | None = Field(None, validation_alias="AMC_S3_ENDPOINT_URL")
+    # `amc db prune` (and the worker, daily): result files and audit rows older than this.
+    results_retention_days: float | None = Field(
+        None, gt=0, validation_alias="AMC_RESULTS_RETENTION_DAYS"
+    )
+    audit_retention_days: float | None = Field(
+        None, gt=0, validation_alias="AMC_AUDIT_RETENTION_DAYS"
+    )
 
     @field_validator("secret_key")
     @classmethod
@@ -90,6 +101,11 @@ class Settings(BaseSettings):
     @property
     def results_dir(self) -> Path:
         return self.amc_home / "results"
+
+    @property
+    def results_location(self) -> str:
+        """AMC_RESULTS_URL, else the folder `AMC_HOME/results`."""
+        return self.results_url or str(self.results_dir)
 
 
 def load_settings(**overrides: object) -> Settings:

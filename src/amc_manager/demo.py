@@ -18,6 +18,7 @@ from amc_manager.service.access import bootstrap_embedded, list_instances
 from amc_manager.service.checks import WindowInput
 from amc_manager.service.executions import ExecutionView, preview
 from amc_manager.service.runtime import Runtime
+from amc_manager.storage import Results
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 DEMO_QUERIES = (
@@ -45,12 +46,12 @@ def _status_table(names: list[str], views: list[ExecutionView]) -> Table:
     return view
 
 
-def _print_result(console: Console, name: str, item: ExecutionView) -> None:
+def _print_result(console: Console, results: Results, name: str, item: ExecutionView) -> None:
     row = item.row
     if row.state != "succeeded" or row.result_path is None:
         console.print(f"[bold]{name}[/bold]: {row.state} {row.error or ''}")
         return
-    columns, rows = preview(row, PREVIEW_ROWS)
+    columns, rows = preview(results, row, PREVIEW_ROWS)
     view = Table(title=f"{name}: {row.row_count} rows", title_justify="left")
     for column in columns:
         view.add_column(column)
@@ -96,7 +97,7 @@ async def _run(settings: Settings, console: Console) -> int:
         else:
             views = await asyncio.gather(*jobs)
     for name, item in zip(DEMO_QUERIES, views, strict=True):
-        _print_result(console, name, item)
+        _print_result(console, runtime.results, name, item)
     return 0 if all(v.row.state == "succeeded" for v in views) else 1
 
 

@@ -13,6 +13,7 @@ AmcManagerError
 ├── AmcError                  the AMC client's family (client/errors.py)
 ├── StoreError                the store's family (store/errors.py)
 ├── IngestError               result files that cannot become Parquet (engine/ingest.py)
+├── StorageError              result storage failed: a folder or S3 (storage/errors.py)
 ├── WorkerFailed              a worker loop kept failing; the worker stopped (engine/worker.py)
 └── SandboxError              the sandbox's own family (sandbox/errors.py)
 

@@ -152,3 +152,30 @@ async def test_a_creator_who_lost_access_pauses_the_schedule(
         assert len(await rt.store.runs_of(schedule_id)) == 1  # nothing submitted since
     assert [e["event"] for e in receiver.events()] == ["schedule.run_failed", "schedule.paused"]
     assert "lost access" in receiver.events()[1]["reason"]
+
+
+async def test_access_lost_after_firing_pauses_when_the_engine_refuses_the_run(
+    tmp_path: Path, database_url: str, clean_env: None
+) -> None:
+    """The slot fired while the creator could still use the instance; the engine then ends
+    the queued run `lost_access` without submitting it, and the schedule pauses with that
+    reason (no pause-after is set: losing access pauses at once)."""
+    clock = Clock(utc(2027, 1, 1, 12))
+    async with runtime_on(make_settings(tmp_path, database_url), clock, bootstrap=True) as rt:
+        schedule_id = await daily(rt)
+        clock.set(utc(2027, 1, 2, 6, 30))
+        scheduler = scheduler_for(rt)
+        await scheduler.step()
+        (run,) = await rt.store.runs_of(schedule_id)
+        assert run.status == "fired" and run.execution_id is not None
+        user_id = await rt.store.user_id(rt.settings.user)
+        assert user_id is not None
+        await rt.store.disconnect(user_id)
+        await rt.engine().run_once(only={run.execution_id})
+        execution = await rt.store.get_execution(run.execution_id)
+        assert execution is not None and execution.failure_kind == "lost_access"
+        await scheduler.step()
+        row = await rt.store.get_schedule(schedule_id)
+        assert row is not None and row.state == "paused"
+        assert row.paused_reason is not None and "lost access" in row.paused_reason
+        assert [r.status for r in await rt.store.runs_of(schedule_id)] == ["failed"]

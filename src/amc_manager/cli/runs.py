@@ -29,6 +29,7 @@ from amc_manager.cli.runopts import FormatOption, RunArgs, takes_run_options
 
 if TYPE_CHECKING:
     from amc_manager.service.executions import ExecutionView
+    from amc_manager.service.results import Results
     from amc_manager.service.runtime import Runtime
 
 T = TypeVar("T")
@@ -132,7 +133,7 @@ def execute_run(
             failure = runs.outcome_error(view)
             if failure is not None:
                 raise failure
-            _deliver(view, output, chosen)
+            _deliver(runtime.results, view, output, chosen)
             return 0
 
     raise typer.Exit(run_async(body))
@@ -165,7 +166,7 @@ def _progress(view: ExecutionView) -> None:
     progress(f"{view.id[:8]} {view.state}{amc}")
 
 
-def _deliver(view: ExecutionView, output: Path | None, fmt: str) -> None:
+def _deliver(results: Results, view: ExecutionView, output: Path | None, fmt: str) -> None:
     from amc_manager.service.executions import export_rows, preview
 
     row = view.row
@@ -174,12 +175,12 @@ def _deliver(view: ExecutionView, output: Path | None, fmt: str) -> None:
         return
     if output is not None:
         existed = output.exists()
-        count = export_rows(row, fmt, output)
+        count = export_rows(results, row, fmt, output)
         if not existed:
             user_mode(output)
         say(f"{count} rows written to {output}")
         return
-    names, rows = preview(row, PREVIEW_ROWS)
+    names, rows = preview(results, row, PREVIEW_ROWS)
     emit(f"{row.row_count} rows ({row.result_path})")
     table(names, rows)
     if row.advice:
@@ -331,15 +332,15 @@ def results(
         from amc_manager.service.executions import find_execution
 
         async with runtime_for(settings, calls_amc=False) as runtime:
-            return await find_execution(runtime, settings.user, id_)
+            return await find_execution(runtime, settings.user, id_), runtime.results
 
-    row = run_async(body)
+    row, stored = run_async(body)
     from amc_manager.service.executions import export_rows
 
     if output is None:
-        export_rows(row, chosen, sys.stdout.buffer)
+        export_rows(stored, row, chosen, sys.stdout.buffer)
         return
     existed = output.exists()
-    export_rows(row, chosen, output)
+    export_rows(stored, row, chosen, output)
     if not existed:
         user_mode(output)

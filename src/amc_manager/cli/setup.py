@@ -395,6 +395,29 @@ def db_upgrade() -> None:
     emit(f"database at revision {run_async(body)}")
 
 
+@db_app.command("prune")
+def db_prune(as_json: JsonOption = False) -> None:
+    """Delete result files older than AMC_RESULTS_RETENTION_DAYS and audit rows older than
+    AMC_AUDIT_RETENTION_DAYS (unset: kept for ever), and what dead uploads left behind. The
+    worker does this daily."""
+    settings = settings_for(None)
+
+    async def body() -> Any:
+        from amc_manager.service.retention import prune
+
+        async with runtime_for(settings, calls_amc=False) as runtime:
+            return await prune(runtime)
+
+    report = run_async(body)
+    if as_json:
+        print_json(vars(report))
+        return
+    emit(
+        f"{report.results_deleted} result file(s) and {report.audit_rows_deleted} audit row(s) "
+        f"deleted; {report.uploads_removed} stale upload(s) removed"
+    )
+
+
 @db_app.command("rotate-key")
 def db_rotate_key() -> None:
     """Re-encrypt every stored token with the first FERNET_KEY (FERNET_KEY=NEW,OLD), so OLD

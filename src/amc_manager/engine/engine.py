@@ -43,6 +43,7 @@ from amc_manager.engine.jobs import amc_request
 from amc_manager.engine.results import collect_results
 from amc_manager.engine.tracking import Key, PollPolicy, RunTimes, check_due
 from amc_manager.logs import bound
+from amc_manager.storage import Results, open_results
 from amc_manager.store import (
     OPEN_STATES,
     TRACKED_STATES,
@@ -124,10 +125,13 @@ class Engine:
         *,
         owner: str | None = None,
         clock: Callable[[], float] = time.time,
+        results: Results | None = None,
     ) -> None:
         self.store = store
         self._clients = clients  # (token owner's e-mail, acting user's e-mail) -> client
-        self.results_dir = results_dir
+        self.results_dir = results_dir  # local scratch (and the default result folder)
+        # Where result files are kept (AMC_RESULTS_URL); by default the folder results_dir.
+        self.results = results or open_results(str(results_dir))
         self.config = config or EngineConfig()
         self.owner = owner or new_owner()
         self.clock = clock
@@ -582,7 +586,9 @@ class Engine:
     async def _download(self, row: ExecutionRow) -> None:
         """Fetch every result file, stream them into one Parquet file, record the lineage."""
         client, instance = await self._context(row)
-        result = await collect_results(client, instance.ref(), row, self.results_dir)
+        result = await collect_results(
+            client, instance.ref(), row, self.results_dir, self.results, self.store, self.owner
+        )
         await self.store.finish(
             row.id, self.owner, S.SUCCEEDED, amc_status="SUCCEEDED", result=result
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ pc: Any = _compute
 
 Format = Literal["csv", "parquet", "json", "jsonl"]
 _BATCH_ROWS = 1 << 16
+_COPY_CHUNK = 1 << 20
 _SAFE_INTEGER = 2**53
 _CSV_SPECIAL = r'[,"\r\n]'
 _CONTROL = r"[\x00-\x1f]"
@@ -34,9 +34,13 @@ _METRIC_WORDS = frozenset(
 )
 
 
-def export(parquet: Path, fmt: Format, out: BinaryIO | Path) -> int:
+Source = Path | pa.NativeFile  # a local file, or a reader from result storage
+
+
+def export(parquet: Source, fmt: Format, out: BinaryIO | Path) -> int:
     """Write the stored result to `out` (a file path, or an open binary stream for text formats).
 
+    `parquet` is a local file or a random-access reader (result storage's `open_input`).
     Streams record batches, so memory stays flat whatever the result size. Returns rows written.
     """
     if fmt == "parquet":
@@ -49,19 +53,23 @@ def export(parquet: Path, fmt: Format, out: BinaryIO | Path) -> int:
         return writer(source, sink)
 
 
-def _copy_parquet(parquet: Path, out: BinaryIO | Path) -> int:
+def copy_file(parquet: Source, sink: BinaryIO) -> int:
+    """The stored Parquet file itself, byte for byte, in chunks; its row count."""
+    reader = pa.OSFile(str(parquet), "rb") if isinstance(parquet, Path) else parquet
+    rows = pq.ParquetFile(reader).metadata.num_rows
+    reader.seek(0)
+    while chunk := reader.read(_COPY_CHUNK):
+        sink.write(chunk)
+    return rows
+
+
+def _copy_parquet(parquet: Source, out: BinaryIO | Path) -> int:
     if not isinstance(out, Path):
         raise UsageError(
             "Parquet needs --output", hint="Parquet is binary; name a file with --output PATH"
         )
-    tmp = _temp_beside(out)
-    try:
-        shutil.copyfile(parquet, tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return pq.ParquetFile(out).metadata.num_rows
+    with _sink(out) as sink:
+        return copy_file(parquet, sink)
 
 
 def _temp_beside(path: Path) -> Path:

@@ -1,4 +1,5 @@
-"""After success: every result file downloaded, streamed into one Parquet file with lineage."""
+"""After success: every result file downloaded, streamed into one Parquet file with lineage,
+kept in result storage (a folder or S3, `amc_manager.storage`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pyarrow.parquet as pq
 from amc_manager.client import AmcClient, Execution, InstanceRef
 from amc_manager.engine.exports import suggestions
 from amc_manager.engine.ingest import arrow_type_for, ingest_csv_parts
-from amc_manager.store import ExecutionRow, StoredResult, StoreError
+from amc_manager.storage import Results
+from amc_manager.store import ExecutionRow, Store, StoredResult, StoreError
 
 
 def _flagged_rows(parquet: Path, column: str) -> int:
@@ -35,18 +37,27 @@ def declared_types(execution: Execution) -> dict[str, pa.DataType]:
 
 
 async def collect_results(
-    client: AmcClient, instance: InstanceRef, row: ExecutionRow, results_dir: Path
+    client: AmcClient,
+    instance: InstanceRef,
+    row: ExecutionRow,
+    scratch_dir: Path,
+    results: Results,
+    store: Store,
+    owner: str,
 ) -> StoredResult:
-    """Download all parts (fresh URLs when expired), ingest them into one Parquet file.
+    """Download all parts (fresh URLs when expired), ingest them into one Parquet file in the
+    local scratch folder, and keep it in result storage.
 
-    Safe to repeat after a crash: parts are re-downloaded into the same scratch folder and the
-    Parquet file is replaced atomically.
+    Safe to repeat after a crash: parts are re-downloaded into the same scratch folder, an
+    upload a dead predecessor left half-done is removed first, and the result appears at its
+    final location whole or not at all.
     """
     amc_id = row.amc_execution_id
     if amc_id is None:
         raise StoreError(f"execution {row.id} is {row.state} without AMC's execution id")
+    await discard_uploads(results, store, row.id)
     urls = await client.download_urls(instance, amc_id)
-    scratch = results_dir / ".parts" / row.id
+    scratch = scratch_dir / ".parts" / row.id
     parts: list[Path] = []
     for index in range(len(urls.download_urls)):
         target = scratch / f"part-{index:02d}.csv"
@@ -54,21 +65,43 @@ async def collect_results(
         parts.append(target)
     if not parts:  # dry runs and skipPublish runs have no files
         return StoredResult(row_count=0)
-    destination = results_dir / f"{row.id}.parquet"
+    name = f"{row.id}.parquet"
+    local = scratch / name
     # The execution as it ended: its outputColumns type the result where AMC gives them.
     declared = declared_types(await client.get_execution(instance, amc_id))
     ingested = await asyncio.to_thread(
-        functools.partial(ingest_csv_parts, parts, destination, declared=declared)
+        functools.partial(ingest_csv_parts, parts, local, declared=declared)
     )
-    shutil.rmtree(scratch, ignore_errors=True)
     names = [name for name, _ in ingested.columns]
     flag = (row.options or {}).get("filtered_column")
-    flagged = await asyncio.to_thread(_flagged_rows, destination, flag) if flag else 0
+    flagged = await asyncio.to_thread(_flagged_rows, local, flag) if flag else 0
     advice = suggestions(ingested.row_count, names, flag, flagged)
+    temporaries: list[str] = []
+
+    async def pending(temporary: str) -> None:
+        temporaries.append(temporary)
+        await store.add_pending_upload(temporary, row.id, owner)
+
+    location = await results.save(local, name, pending=pending)
+    for temporary in temporaries:
+        await store.remove_pending_upload(temporary)
+    await asyncio.to_thread(shutil.rmtree, scratch, ignore_errors=True)
     return StoredResult(
         row_count=ingested.row_count,
-        path=str(destination),
+        path=location,
         columns=[{"name": n, "type": k} for n, k in ingested.columns],
         checksum=ingested.checksum,
         advice="\n".join(advice) or None,
     )
+
+
+async def discard_uploads(
+    results: Results, store: Store, execution_id: str | None = None, *, before: float | None = None
+) -> int:
+    """Remove the temporaries of uploads that never published (of one execution, or begun
+    before `before`) and forget them; how many."""
+    stale = await store.pending_uploads(execution_id=execution_id, started_before=before)
+    for upload in stale:
+        await results.delete(upload.location)
+        await store.remove_pending_upload(upload.location)
+    return len(stale)

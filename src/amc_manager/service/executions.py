@@ -13,6 +13,7 @@ from amc_manager.errors import UsageError
 from amc_manager.service.access import Actor, actor, resolve_instance
 from amc_manager.service.errors import NotFound
 from amc_manager.service.runtime import Runtime
+from amc_manager.storage import Results
 from amc_manager.store.rows import ExecutionEvent, ExecutionRow, ExecutionState, InstanceRow
 
 MIN_PREFIX = 6
@@ -261,41 +262,50 @@ def prove_writable(output: Path) -> None:
         ) from None
 
 
-def result_file(row: ExecutionRow) -> Path:
-    """The Parquet file of a succeeded execution; ExecutionFailed (exit 1) otherwise."""
+def result_location(row: ExecutionRow) -> str:
+    """Where a succeeded execution's Parquet file is kept (a path or `s3://...`: never shown
+    over REST); ExecutionFailed (exit 1) when there is none."""
     if row.state != ExecutionState.SUCCEEDED:
         raise ExecutionFailed(
             f"execution {row.id} is {row.state}; results exist only after it succeeded",
             hint=f"amc executions wait {row.id}",
+        )
+    if row.result_path is None and row.result_columns is not None:  # kept, then pruned
+        raise ExecutionFailed(
+            f"the result file of execution {row.id} was deleted by retention",
+            hint="run the query again (AMC_RESULTS_RETENTION_DAYS sets how long results stay)",
         )
     if row.result_path is None:
         raise ExecutionFailed(
             f"execution {row.id} produced no result file",
             hint="a dry run or skipPublish run has no rows",
         )
-    return Path(row.result_path)
+    return row.result_path
 
 
-def export_rows(row: ExecutionRow, fmt: str, target: Path | BinaryIO) -> int:
-    """Write the result rows as csv, json, jsonl or parquet; a failure is one clear error."""
+def export_rows(results: Results, row: ExecutionRow, fmt: str, target: Path | BinaryIO) -> int:
+    """Write the result rows as csv, json, jsonl or parquet, read from result storage (wherever
+    this result was kept); a failure is one clear error. Blocking: run it in a thread."""
     from amc_manager.engine.exports import export  # pyarrow: only when rows are written
 
-    source = result_file(row)
-    try:
-        return export(source, fmt, target)  # type: ignore[arg-type]
-    except OSError as exc:
-        where = target if isinstance(target, Path) else "the output"
-        raise ExecutionFailed(
-            f"could not write the rows of {row.id} to {where}: {exc.strerror or exc}",
-            hint=f"the result is kept; write it elsewhere with `amc results {row.id} --output`",
-        ) from None
+    location = result_location(row)
+    with results.open_input(location) as source:
+        try:
+            return export(source, fmt, target)  # type: ignore[arg-type]
+        except OSError as exc:
+            where = target if isinstance(target, Path) else "the output"
+            raise ExecutionFailed(
+                f"could not write the rows of {row.id} to {where}: {exc.strerror or exc}",
+                hint=f"the result is kept; write it elsewhere with `amc results {row.id} --output`",
+            ) from None
 
 
-def preview(row: ExecutionRow, limit: int) -> tuple[list[str], list[list[Any]]]:
-    """Column names and the first `limit` rows of the result file."""
+def preview(results: Results, row: ExecutionRow, limit: int) -> tuple[list[str], list[list[Any]]]:
+    """Column names and the first `limit` rows of the result file (blocking)."""
     import pyarrow.parquet as pq  # only when rows are shown
 
-    source = pq.ParquetFile(result_file(row))
-    batch = next(source.iter_batches(batch_size=limit), None)
-    rows = [] if batch is None else [list(r.values()) for r in batch.to_pylist()]
-    return list(source.schema_arrow.names), rows
+    with results.open_input(result_location(row)) as reader:
+        source = pq.ParquetFile(reader)
+        batch = next(source.iter_batches(batch_size=limit), None)
+        rows = [] if batch is None else [list(r.values()) for r in batch.to_pylist()]
+        return list(source.schema_arrow.names), rows

@@ -1,5 +1,6 @@
-"""Result rows for programs: a page of rows as JSON values, and a text export streamed in
-chunks while a thread writes it, so neither loads the whole result in memory."""
+"""Result rows for programs: a page of rows as JSON values, and an export streamed in chunks
+while a thread writes it, so neither loads the whole result in memory. Rows are read from
+result storage (a folder or S3: `amc_manager.storage`) wherever each result was kept."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from amc_manager.service.executions import export_rows, result_file
+from amc_manager.service.executions import export_rows, result_location
+from amc_manager.storage import Results
 from amc_manager.store.rows import ExecutionRow
+
+__all__ = ["Results", "RowsPage", "copy_rows", "rows_page", "stream_export"]
 
 CHUNK = 64 * 1024
 QUEUE_CHUNKS = 16  # at most ~1 MiB waits between the writing thread and the client
@@ -29,12 +33,17 @@ class RowsPage:
     next_offset: int | None
 
 
-def rows_page(row: ExecutionRow, offset: int, limit: int) -> RowsPage:
-    """Read only the row groups that hold the page."""
+def rows_page(results: Results, row: ExecutionRow, offset: int, limit: int) -> RowsPage:
+    """Read only the row groups that hold the page (blocking: run it in a thread)."""
+    with results.open_input(result_location(row)) as reader:
+        return _page(reader, offset, limit)
+
+
+def _page(reader: Any, offset: int, limit: int) -> RowsPage:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    source = pq.ParquetFile(result_file(row))
+    source = pq.ParquetFile(reader)
     columns = [(f.name, str(f.type)) for f in source.schema_arrow]
     total = source.metadata.num_rows
     tables = []
@@ -95,16 +104,20 @@ class _QueueWriter:
             self._buffer.clear()
 
 
-async def stream_export(row: ExecutionRow, fmt: str) -> AsyncIterator[bytes]:
-    """The result as csv, json or jsonl, chunk by chunk. Checks that rows exist first, so an
-    error is raised before the first byte (and becomes a proper error answer)."""
-    result_file(row)
+async def stream_export(results: Results, row: ExecutionRow, fmt: str) -> AsyncIterator[bytes]:
+    """The result as csv, json, jsonl or the Parquet file itself, chunk by chunk. Checks that
+    rows exist first, so an error is raised before the first byte (and becomes a proper error
+    answer)."""
+    result_location(row)
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(QUEUE_CHUNKS)
     writer = _QueueWriter(chunks)
 
     def work() -> None:
         try:
-            export_rows(row, fmt, writer)  # type: ignore[arg-type]
+            if fmt == "parquet":
+                copy_rows(results, row, writer)
+            else:
+                export_rows(results, row, fmt, writer)  # type: ignore[arg-type]
             writer.flush()
             chunks.put(None)
         except BaseException as exc:  # handed to the reader, which raises it
@@ -128,3 +141,11 @@ async def stream_export(row: ExecutionRow, fmt: str) -> AsyncIterator[bytes]:
                 chunks.get_nowait()
             except queue.Empty:
                 await asyncio.sleep(0.01)
+
+
+def copy_rows(results: Results, row: ExecutionRow, sink: Any) -> int:
+    """The stored Parquet file, byte for byte, to a binary stream (blocking)."""
+    from amc_manager.engine.exports import copy_file
+
+    with results.open_input(result_location(row)) as reader:
+        return copy_file(reader, sink)

@@ -29,6 +29,7 @@ from amc_manager.config import Settings
 from amc_manager.engine.budget import StoreBudget
 from amc_manager.engine.tokens import DatabaseTokenStore
 from amc_manager.errors import ConfigurationError
+from amc_manager.storage import open_results
 from amc_manager.store import Store, database_url_for
 
 if TYPE_CHECKING:
@@ -150,6 +151,10 @@ class Runtime:
         private_home(settings.amc_home)  # results, caches and local keys live there
         self.store = Store(database_url_for(settings.database_url, settings.amc_home))
         self.audit = StoreAuditSink(self.store)
+        # Result files: written to AMC_RESULTS_URL, each read where the store says it is.
+        self.results = open_results(
+            settings.results_location, s3_endpoint=settings.s3_endpoint_url
+        )
         self.embedded: EmbeddedSandbox | None = None
         self._sandbox_config: SandboxConfig | None = None
         self._http: httpx.AsyncClient | None = None
@@ -336,6 +341,7 @@ class Runtime:
                 self.settings.results_dir,
                 self.engine_config(),
                 clock=self.clock,
+                results=self.results,
             )
         return self._engine
 

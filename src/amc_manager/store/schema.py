@@ -231,6 +231,24 @@ audit_log = Table(
     Index("ix_audit_log_at", "at", "id"),
 )
 
+# Result uploads under way: the temporary location an upload writes before it publishes the
+# final file. A successor of a worker that died mid-upload, and `amc db prune`, remove the
+# temporary (and abort its unfinished S3 multipart upload) from here. The final location of a
+# result is `workflow_executions.result_path` (a path, or `s3://BUCKET/KEY`).
+result_uploads = Table(
+    "result_uploads",
+    metadata,
+    Column("location", String(1024), primary_key=True),
+    Column("execution_id", String(36), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Index("ix_result_uploads_execution", "execution_id"),
+    Index("ix_result_uploads_started", "started_at"),
+)
+
+# Retention (`amc db prune`) finds old results by when their execution finished.
+Index("ix_executions_finished", workflow_executions.c.finished_at)
+
 # One request budget per AMC instance for every process: reservations on a shared clock.
 request_budget = Table(
     "request_budget",

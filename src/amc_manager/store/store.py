@@ -25,6 +25,7 @@ from amc_manager.store import schema as t
 from amc_manager.store.errors import InvalidTransition, StoreError
 from amc_manager.store.schedules import ScheduleStore
 from amc_manager.store.serving import ServingStore
+from amc_manager.store.uploads import ResultStore
 from amc_manager.store.rows import (
     ACTIVE_STATES,
     OPEN_STATES,
@@ -85,7 +86,7 @@ async def _translated() -> AsyncIterator[None]:
         raise StoreError(f"database unreachable: {exc}") from exc
 
 
-class Store(ScheduleStore, ServingStore):
+class Store(ScheduleStore, ServingStore, ResultStore):
     """Async access to users, tokens, instances and who may use them, workflows, executions,
     the audit log and the keys' fingerprints."""
 

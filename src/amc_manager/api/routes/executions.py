@@ -8,7 +8,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from amc_manager.api.deps import CallerDep, MutatingCallerDep, RuntimeDep
 from amc_manager.api.paging import CursorQuery, LimitQuery, collection, decode_cursor, encode_cursor
@@ -199,23 +199,22 @@ async def results(
     offset: Annotated[int, Query(ge=0, description="json: the first row.")] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000, description="json: how many rows.")] = 1000,
 ) -> Any:
-    from amc_manager.service.executions import find_execution, result_file
+    from amc_manager.service.executions import find_execution, result_location
     from amc_manager.service.results import rows_page, stream_export
 
     row = await find_execution(runtime, who.email, execution_id, full=True, me=who.actor)
-    path = result_file(row)  # 409 before any byte when there are no rows
+    result_location(row)  # 409 before any byte when there are no rows
     if format == "json":
-        page = await asyncio.to_thread(rows_page, row, offset, limit)
+        page = await asyncio.to_thread(rows_page, runtime.results, row, offset, limit)
         return ResultPage(
             columns=[ColumnOut(name=n, type=t) for n, t in page.columns],
             rows=page.rows,
             next_offset=page.next_offset,
         )
     name = f"{row.id}.{format}"
-    if format == "parquet":
-        return FileResponse(path, media_type=MEDIA["parquet"], filename=name)
+    # Every format streams from result storage (a folder or S3), wherever the file was kept.
     return StreamingResponse(
-        stream_export(row, format),
+        stream_export(runtime.results, row, format),
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

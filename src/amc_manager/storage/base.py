@@ -1,0 +1,80 @@
+"""The interface of a place that keeps result files: a local folder or an S3-compatible prefix.
+
+A result is first written whole under a temporary name, then published under its final name in
+one step a reader cannot see half-done (a rename in a folder; a server-side copy on S3, where a
+reader sees the old state or the complete object). Every method here blocks: `Results` runs
+them in threads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+# Test-only: seconds an upload sleeps once its first chunk is written, so a test can kill a
+# worker in the middle of an upload at a known point. It only ever sleeps.
+PAUSE_ENV = "AMC_TEST_UPLOAD_PAUSE"
+CHUNK = 8 << 20  # bytes read from the local file per write: memory stays flat
+
+
+def pause_for_tests() -> None:
+    seconds = os.environ.get(PAUSE_ENV)
+    if seconds:
+        time.sleep(float(seconds))
+
+
+class ResultStorage(ABC):
+    """One kind of place for result files; a location is the full text the store keeps
+    (an absolute path, or `s3://BUCKET/KEY`)."""
+
+    #: The location new results go under (a folder path, or `s3://BUCKET/PREFIX`).
+    root: str
+
+    @abstractmethod
+    def holds(self, location: str) -> bool:
+        """Whether `location` is of this kind (so this storage can read and delete it)."""
+
+    @abstractmethod
+    def location(self, name: str) -> str:
+        """The final location of the result file `name` under the root."""
+
+    @abstractmethod
+    def temporary(self, name: str) -> str:
+        """A fresh temporary location for `name`, never a final one."""
+
+    @abstractmethod
+    def upload(self, source: Path, temporary: str) -> None:
+        """Write the local file `source` to `temporary`, streamed in chunks (the source may be
+        moved rather than copied)."""
+
+    @abstractmethod
+    def publish(self, temporary: str, final: str) -> None:
+        """Make the complete `temporary` appear at `final` at once, then drop `temporary`."""
+
+    @abstractmethod
+    def open_input(self, location: str) -> pa.NativeFile:
+        """A random-access reader of the file (FileNotFoundError when there is none)."""
+
+    @abstractmethod
+    def delete(self, location: str) -> bool:
+        """Remove the file; False when there was none."""
+
+    @abstractmethod
+    def exists(self, location: str) -> bool:
+        """Whether a complete file is at `location`."""
+
+    @abstractmethod
+    def temporaries(self, older_than: float) -> list[str]:
+        """Temporary files under the root last written before `older_than` (epoch seconds)."""
+
+    def abort_uploads(self, older_than: float) -> int:  # noqa: ARG002 - S3 only
+        """Abort unfinished multipart uploads under the root begun before `older_than`; how
+        many. A folder has none."""
+        return 0
