@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 import amc_manager.cli.workers as workers_cli
-from amc_manager.cli import library, runs, schedules, serve, setup, users
+from amc_manager.cli import collections, library, runs, schedules, serve, setup, users
 from amc_manager.cli.common import private_files, say
 from amc_manager.cli.validate import validate
 
@@ -37,6 +37,7 @@ library.register(app)
 serve.register(app)
 workers_cli.register(app)
 schedules.register(app)
+collections.register(app)
 
 _state = {"debug": False}
 

@@ -191,6 +191,10 @@ def _deliver(results: Results, view: ExecutionView, output: Path | None, fmt: st
 def executions_list(
     instance: Annotated[str | None, typer.Option(metavar="ID", help="Only this instance.")] = None,
     state: Annotated[str | None, typer.Option(metavar="STATE", help="Only this state.")] = None,
+    collection: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Only this collection's (every attempt of its cells)."),
+    ] = None,
     as_json: JsonOption = False,
     as_user: AsOption = None,
 ) -> None:
@@ -201,7 +205,9 @@ def executions_list(
         from amc_manager.service.executions import list_executions, shortest_prefixes, visible_ids
 
         async with runtime_for(settings, calls_amc=False) as runtime:
-            views = await list_executions(runtime, settings.user, instance=instance, state=state)
+            views = await list_executions(
+                runtime, settings.user, instance=instance, state=state, collection=collection
+            )
             ids = [v.id for v in views]
             short = shortest_prefixes(ids, await visible_ids(runtime, settings.user))
         return [v.to_json() for v in views], short

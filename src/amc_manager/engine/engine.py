@@ -39,6 +39,12 @@ from amc_manager.client import (
     ReauthenticationRequired,
     ValidationError,
 )
+from amc_manager.engine.collections import (
+    collection_slots,
+    fair_order,
+    hold_for_lost_access,
+    lane,
+)
 from amc_manager.engine.jobs import amc_request
 from amc_manager.engine.results import collect_results
 from amc_manager.engine.tracking import Key, PollPolicy, RunTimes, check_due
@@ -95,6 +101,9 @@ class EngineConfig:
     # store (every worker's history, not only this process's).
     poll_ceiling: float = 300.0
     run_times_refresh: float = 600.0
+    # Of an instance's active slots, the share collections may hold together (the rest stays
+    # for other work: engine/collections.py `collection_slots`).
+    collection_share: float = 0.8
 
     def scaled(self, seconds: float) -> float:
         return seconds / self.time_scale
@@ -287,6 +296,10 @@ class Engine:
             return True
         instance = await self._instance(row.instance_id)
         email = await self._email(row.user_id)
+        if row.collection_id is not None:  # its collection pauses with the reason instead
+            reason = f"{email} lost access to instance {instance.instance_id}"
+            await hold_for_lost_access(self.store, row, reason)
+            return False
         await self._finish(
             row,
             S.FAILED,
@@ -306,23 +319,28 @@ class Engine:
             await self._download(row)
 
     async def _admit_queued(self, rows: list[ExecutionRow]) -> None:
-        """Admit queued runs oldest first, one decision at a time per instance.
+        """Admit queued runs one decision at a time per instance, in fair order: oldest first
+        within a lane (a collection, or work outside collections), the lanes in turns.
 
-        Decided concurrently, only the oldest queued run of an instance could pass each round
+        Decided concurrently, only the oldest queued run of a lane could pass each round
         (the others see it still queued), so a long queue would drain one run per
-        `queue_interval`. In order, one pass fills every free slot; the first refusal defers
-        the younger ones too (they would wait behind it anyway), and the admitted runs are
-        submitted concurrently.
+        `queue_interval`. In order, one pass fills every free slot; a refusal defers the
+        younger ones of its lane too (they would wait behind it anyway), and the admitted runs
+        are submitted concurrently.
         """
         by_instance: dict[str, list[ExecutionRow]] = defaultdict(list)
-        for row in sorted(rows, key=lambda r: r.created_at):
+        for row in rows:
             by_instance[row.instance_id].append(row)
-        await _gather_all(*(self._admit_in_order(group) for group in by_instance.values()))
+        await _gather_all(
+            *(self._admit_in_order(fair_order(group)) for group in by_instance.values())
+        )
 
     async def _admit_in_order(self, rows: list[ExecutionRow]) -> None:
         submissions: list[asyncio.Future[None]] = []
         admitted: set[str] = set()
         ended: set[str] = set()
+        blocked: set[str | None] = set()
+        waiting: list[ExecutionRow] = []
 
         async def reserve(row: ExecutionRow) -> None:
             if not await self._admissible(row):
@@ -330,14 +348,18 @@ class Engine:
             elif await self._reserve_slot(row):
                 admitted.add(row.id)
 
-        for index, row in enumerate(rows):
+        for row in rows:
+            if lane(row) in blocked:
+                waiting.append(row)
+                continue
             await self._guarded(reserve, row)
             if row.id in ended:
                 continue
             if row.id not in admitted:
-                await self._defer_all(rows[index + 1 :])
-                break
+                blocked.add(lane(row))
+                continue
             submissions.append(asyncio.ensure_future(self._guarded(self._submit_admitted, row)))
+        await self._defer_all(waiting)
         await asyncio.gather(*submissions)
 
     async def _defer(self, row: ExecutionRow) -> None:
@@ -375,6 +397,10 @@ class Engine:
             daily_quota=self.config.daily_adhoc_quota,
             day_start=day.timestamp(),
             now=now,
+            collection_id=row.collection_id,
+            max_collection=collection_slots(
+                self.config.max_active_per_instance, self.config.collection_share
+            ),
         )
         if not admitted:
             await self._defer(row)

@@ -108,23 +108,36 @@ async def enqueue(
     """Store the execution as `queued`; nothing reaches AMC until the engine admits it. With
     an `idempotency_key` already used by the user, the id of the execution it made."""
     return await store.add_execution(
-        NewExecution(
-            user_id=user_id,
-            instance_id=spec.instance.id,
-            adhoc=spec.sql is not None,
-            sql=spec.sql,
-            sql_hash=sql_hash(spec.sql),
-            workflow_id=spec.workflow_id,
-            input_parameters=spec.input_parameters,
-            parameter_values=spec.parameter_values,
-            time_window_type="EXPLICIT" if spec.start else spec.window_type,
-            time_window_start=spec.start,
-            time_window_end=spec.end,
-            time_zone=spec.time_zone,
-            options=spec.options,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
+        new_execution(
+            user_id, spec, idempotency_key=idempotency_key, request_hash=request_hash
         )
+    )
+
+
+def new_execution(
+    user_id: str,
+    spec: RunSpec,
+    *,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> NewExecution:
+    """The queued execution of `spec` as the store takes it (runs and collections' cells)."""
+    return NewExecution(
+        user_id=user_id,
+        instance_id=spec.instance.id,
+        adhoc=spec.sql is not None,
+        sql=spec.sql,
+        sql_hash=sql_hash(spec.sql),
+        workflow_id=spec.workflow_id,
+        input_parameters=spec.input_parameters,
+        parameter_values=spec.parameter_values,
+        time_window_type="EXPLICIT" if spec.start else spec.window_type,
+        time_window_start=spec.start,
+        time_window_end=spec.end,
+        time_zone=spec.time_zone,
+        options=spec.options,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
 
 

@@ -118,14 +118,30 @@ async def list_executions(
     limit: int | None = None,
     before: tuple[float, str] | None = None,
     me: Actor | None = None,
+    collection: str | None = None,
 ) -> list[ExecutionView]:
     """The executions the user may see (of every instance they may use; an admin's: all),
-    newest first, optionally of one instance or in one state; `limit` of them older than
-    `before` (the last page's last `(row.created_at, row.id)`: keyset paging). `me`: the
-    user, already read from the store for this request (the REST API's caller)."""
+    newest first, optionally of one instance, in one state or of one collection (every
+    attempt of its cells; an id or prefix); `limit` of them older than `before` (the last
+    page's last `(row.created_at, row.id)`: keyset paging). `me`: the user, already read
+    from the store for this request (the REST API's caller)."""
     states = [_state(state)] if state else None
     me = me or await actor(runtime, email)
     target = await resolve_instance(runtime, email, instance, to_run=False) if instance else None
+    if collection is not None:
+        from amc_manager.service.collections import find_collection
+
+        found = await find_collection(runtime, email, collection)
+        rows = await runtime.store.list_executions(
+            visible_to=None if me.is_admin else me.id,
+            instance_pk=target.id if target else None,
+            states=states,
+            limit=limit,
+            before=before,
+            collection_id=found.id,
+        )
+        instances = await runtime.store.instances_by_pks([r.instance_id for r in rows])
+        return [ExecutionView(r, instances[r.instance_id].instance_id) for r in rows]
     pairs = await runtime.store.execution_page(
         visible_to=None if me.is_admin else me.id,
         instance_pk=target.id if target else None,

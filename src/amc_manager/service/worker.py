@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from amc_manager.engine.heartbeat import HEARTBEAT_SECONDS, Heartbeat
 from amc_manager.engine.worker import Worker
 from amc_manager.service.retention import retention_loop
+from amc_manager.service.collections import collection_loop
 from amc_manager.service.runtime import Runtime
 from amc_manager.service.schedules import build_scheduler
 from amc_manager.store.workers import StatementCounter
@@ -31,7 +32,11 @@ def build_worker(
         flush=runtime.audit.flush,
         refresh_tokens=engine.refresh_tokens,
         shutdown_timeout=runtime.settings.shutdown_timeout,
-        loops={"scheduler": build_scheduler(runtime).step, "retention": retention_loop(runtime)},
+        loops={
+            "scheduler": build_scheduler(runtime).step,
+            "collections": collection_loop(runtime).step,
+            "retention": retention_loop(runtime),
+        },
     )
     beat = heartbeat or new_heartbeat(runtime)
     worker.extra_loops["heartbeat"] = beat.step

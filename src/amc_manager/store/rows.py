@@ -130,6 +130,7 @@ class NewExecution:
     options: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
     request_hash: str | None = None
+    collection_id: str | None = None  # the collection whose cell this run is
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ class ExecutionRow:
     failure_kind: FailureKind | None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    collection_id: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -229,6 +231,7 @@ class ExecutionRow:
             failure_kind=None if kind is None else FailureKind(kind),
             idempotency_key=m["idempotency_key"],
             request_hash=m["request_hash"],
+            collection_id=m.get("collection_id"),
         )
 
 

@@ -1,5 +1,5 @@
 """The tables: users, tokens, AMC accounts, instances, access, workflows, executions, events,
-audit, key fingerprints."""
+audit, key fingerprints, collections and their cells."""
 
 from __future__ import annotations
 
@@ -192,10 +192,13 @@ workflow_executions = Table(
     # REST's Idempotency-Key: unique per user, so two concurrent requests cannot both create.
     Column("idempotency_key", String(200)),
     Column("request_hash", String(64)),
+    # The collection whose cell this run is (issue 11); admission shares slots fairly by it.
+    Column("collection_id", String(36)),
     Index("ix_executions_work", "state", "next_check_at"),
     Index("ix_executions_instance_state", "instance_id", "state"),
     Index("ix_executions_created", "created_at", "id"),
     Index("ix_executions_idempotency", "user_id", "idempotency_key", unique=True),
+    Index("ix_executions_collection", "collection_id"),
 )
 
 # Every change of an execution's state (or AMC's status), written with the change itself.
@@ -335,4 +338,51 @@ schedule_runs = Table(
     UniqueConstraint("schedule_id", "slot_key", name="uq_schedule_runs_slot"),
     Index("ix_schedule_runs_history", "schedule_id", "fire_at"),
     Index("ix_schedule_runs_status", "status"),
+)
+
+# A collection (backfill or batch): one SQL or saved workflow over windows x instances. `state`
+# is the user's intent (running, paused, cancelled); what users see is derived from the cells.
+# `ended_state` is that derived state once final, recorded by a worker (notifications once).
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("name", String(200)),
+    Column("workflow_id", String(200), nullable=False),
+    Column("source", String(300)),  # the SQL file it came from (None: --workflow)
+    Column("sql_hash", String(64)),
+    Column("every", String(16)),  # day | week:MON..SUN | month; None: one window
+    Column("time_zone", String(64), nullable=False),
+    Column("window_start", String(19), nullable=False),
+    Column("window_end", String(19), nullable=False),
+    Column("parameter_values", JSON, nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("notify_url", Text),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text),  # why it is paused (lost access) or cancelled
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("ended_state", String(16)),
+    Column("ended_at", Float),
+    Column("notify_claimed_until", Float),
+    Column("notified_at", Float),
+    Column("notify_delivered", Boolean),
+    Index("ix_collections_created", "created_at", "id"),
+    Index("ix_collections_unsettled", "ended_state"),
+)
+
+# One cell per (window, instance): the execution that currently stands for it (a retry points
+# it at a new execution; the earlier ones keep their collection_id, as history).
+collection_cells = Table(
+    "collection_cells",
+    metadata,
+    Column("collection_id", String(36), ForeignKey("collections.id"), primary_key=True),
+    Column("window_index", Integer, primary_key=True),
+    Column("instance_id", String(36), ForeignKey("amc_instances.id"), primary_key=True),
+    Column("window_start", String(19), nullable=False),
+    Column("window_end", String(19), nullable=False),
+    Column("execution_id", String(36), ForeignKey("workflow_executions.id"), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Index("ix_collection_cells_execution", "execution_id"),
 )

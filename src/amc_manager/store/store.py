@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from amc_manager.store import schema as t
+from amc_manager.store.collections import CollectionStore, collection_admission
 from amc_manager.store.errors import InvalidTransition, StoreError
 from amc_manager.store.schedules import ScheduleStore
 from amc_manager.store.serving import ServingStore
@@ -86,7 +87,7 @@ async def _translated() -> AsyncIterator[None]:
         raise StoreError(f"database unreachable: {exc}") from exc
 
 
-class Store(ScheduleStore, ServingStore, ResultStore):
+class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
     """Async access to users, tokens, instances and who may use them, workflows, executions,
     the audit log and the keys' fingerprints."""
 
@@ -681,21 +682,11 @@ class Store(ScheduleStore, ServingStore, ResultStore):
     async def add_execution(self, new: NewExecution) -> str:
         """Queue a run: the row and its `queued` event, in one transaction."""
         now = self.clock()
-        execution_id = str(uuid.uuid4())
-        row = {
-            **asdict(new),
-            "id": execution_id,
-            "state": ExecutionState.QUEUED.value,
-            "created_at": now,
-            "updated_at": now,
-            "next_check_at": now,
-            "attempts": 0,
-            "nonce": uuid.uuid4().hex,
-        }
+        row = queued_row(new, now)
+        execution_id = str(row["id"])
         try:
             async with self.begin() as conn:
-                await conn.execute(t.workflow_executions.insert().values(**row))
-                await _record_event(conn, execution_id, ExecutionState.QUEUED, None, now, None)
+                await insert_queued(conn, row)
         except StoreError as exc:
             # The user's Idempotency-Key was taken meanwhile: that execution is the answer.
             if new.idempotency_key is None or not isinstance(exc.__cause__, IntegrityError):
@@ -732,9 +723,11 @@ class Store(ScheduleStore, ServingStore, ResultStore):
         visible_to: str | None = None,
         limit: int | None = None,
         before: tuple[float, str] | None = None,
+        collection_id: str | None = None,
     ) -> list[ExecutionRow]:
         """Newest first: of `user_id` (the creator), of the instances `visible_to` may use,
-        on one instance, in `states`; `limit` rows older than `before` (created_at, id)."""
+        on one instance, in `states`, of one collection (every attempt of its cells); `limit`
+        rows older than `before` (created_at, id)."""
         c = t.workflow_executions.c
         query = sa.select(t.workflow_executions).order_by(c.created_at.desc(), c.id.desc())
         if user_id is not None:
@@ -752,6 +745,8 @@ class Store(ScheduleStore, ServingStore, ResultStore):
             query = query.where(c.instance_id == instance_pk)
         if states is not None:
             query = query.where(c.state.in_([str(s) for s in states]))
+        if collection_id is not None:
+            query = query.where(c.collection_id == collection_id)
         async with self.begin() as conn:
             rows = (await conn.execute(query)).all()
         return [ExecutionRow.from_row(r) for r in rows]
@@ -900,12 +895,18 @@ class Store(ScheduleStore, ServingStore, ResultStore):
         daily_quota: int,
         day_start: float,
         now: float,
+        collection_id: str | None = None,
+        max_collection: int | None = None,
     ) -> bool:
         """Move a queued execution to `submitting` if every budget allows it, atomically.
 
-        Oldest first: an execution passes only if no older one is queued on its instance. On
-        PostgreSQL the instance and account rows are locked first, so concurrent workers take
-        turns; SQLite runs the whole conditional UPDATE under its single writer lock.
+        Oldest first within its lane: an execution passes only if no older one of the same
+        lane (its collection, or work outside collections) is queued on its instance, so a
+        long backfill never stands in front of other work. A collection's cell also needs its
+        collection running and fewer than `max_collection` collection runs active on the
+        instance (the rest of the slots stay for other work). On PostgreSQL the account row
+        is locked first, so concurrent workers take turns; SQLite runs the whole conditional
+        UPDATE under its single writer lock.
         """
         e = t.workflow_executions
         c = e.c
@@ -916,9 +917,15 @@ class Store(ScheduleStore, ServingStore, ResultStore):
             t.amc_instances.c.account_id == account_pk
         )
         on_account = sa.select(sa.func.count()).where(other.c.instance_id.in_(same_account), active)
+        same_lane = (
+            other.c.collection_id.is_(None)
+            if collection_id is None
+            else other.c.collection_id == collection_id
+        )
         older_queued = sa.select(sa.func.count()).where(
             other.c.instance_id == instance_pk,
             other.c.state == ExecutionState.QUEUED.value,
+            same_lane,
             other.c.created_at
             < sa.select(c.created_at).where(c.id == execution_id).scalar_subquery(),
         )
@@ -930,6 +937,8 @@ class Store(ScheduleStore, ServingStore, ResultStore):
             on_account.scalar_subquery() < max_account,
             older_queued.scalar_subquery() == 0,
         ]
+        if collection_id is not None:
+            conditions += collection_admission(other, instance_pk, collection_id, max_collection)
         if daily_quota:
             today = sa.select(sa.func.count()).where(
                 other.c.instance_id == instance_pk,
@@ -1246,6 +1255,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def queued_row(new: NewExecution, now: float) -> dict[str, Any]:
+    """The row of a new queued execution (a fresh id and nonce)."""
+    return {
+        **asdict(new),
+        "id": str(uuid.uuid4()),
+        "state": ExecutionState.QUEUED.value,
+        "created_at": now,
+        "updated_at": now,
+        "next_check_at": now,
+        "attempts": 0,
+        "nonce": uuid.uuid4().hex,
+    }
+
+
+async def insert_queued(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    """Insert a `queued_row` and its `queued` event, in the caller's transaction."""
+    await conn.execute(t.workflow_executions.insert().values(**row))
+    await _record_event(conn, str(row["id"]), ExecutionState.QUEUED, None, row["created_at"], None)
 
 
 async def _record_event(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from amc_manager.api.routes import (
     amazon,
     audit,
+    collections,
     events,
     executions,
     health,
@@ -27,6 +28,7 @@ ROUTERS = [
     executions.router,
     events.router,
     workflows.router,
+    collections.router,
     schedules.router,
     library.router,
     tokens.router,

@@ -119,6 +119,9 @@ async def list_executions(
     runtime: RuntimeDep,
     instance_id: Annotated[str | None, Query(max_length=64)] = None,
     state: ExecutionState | None = None,
+    collection_id: Annotated[
+        str | None, Query(max_length=64, description="Only this collection's executions.")
+    ] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ExecutionOut]:
@@ -138,6 +141,7 @@ async def list_executions(
         limit=limit + 1,
         before=before,
         me=who.actor,
+        collection=collection_id,
     )
     after = None
     if len(views) > limit:
