@@ -15,6 +15,7 @@ function showError(node, text) {
 function formBody(form) {
   const body = {};
   for (const input of form.querySelectorAll("input[name], select[name], textarea[name]")) {
+    if (input.hasAttribute("data-skip") || input.closest("[hidden]")) continue;
     if (input.type === "checkbox") { body[input.name] = input.checked; continue; }
     if (input.value === "") continue;
     body[input.name] = input.hasAttribute("data-number") ? Number(input.value) : input.value;
@@ -117,3 +118,45 @@ function liveList(table) {
 
 const list = document.querySelector("table[data-live]");
 if (list) liveList(list);
+
+// `2026-12-07T06:00:00-05:00` as the zone's wall clock, `2026-12-07 06:00 (UTC-05:00)`.
+function local(iso) {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d)?(.*)$/.exec(iso);
+  if (!m) return iso;
+  const offset = m[3] === "Z" ? "+00:00" : m[3];
+  return offset ? `${m[1]} ${m[2]} (UTC${offset})` : `${m[1]} ${m[2]}`;
+}
+
+// The new-schedule form: every or cron, and a live preview of the next slots and windows.
+function scheduleForm(form) {
+  const preview = document.getElementById("schedule-preview");
+  let timer = null;
+  const draw = async () => {
+    const body = formBody(form);
+    const query = new URLSearchParams({ window: body.window || "", time_zone: body.time_zone || "UTC", count: "5" });
+    if (body.cron) query.set("cron", body.cron);
+    if (body.every) query.set("every", body.every);
+    if (body.at) query.set("at", body.at);
+    const answer = await api(`/api/v1/schedules/preview?${query}`);
+    if (!answer.ok) { preview.replaceChildren(el("p", { class: "error", text: problemText(answer.data, answer.status) })); return; }
+    preview.replaceChildren(el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "Next runs" }, el("table", { id: "preview-table" },
+      el("thead", {}, el("tr", {}, ...["Fires at", "AMC window (end excluded)"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, ...answer.data.map((slot) => el("tr", {},
+        el("td", { text: local(slot.fire_time) }), el("td", { text: `${slot.window_start} → ${slot.window_end}` })))))));
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(draw, 250); };
+  for (const radio of form.querySelectorAll('input[name="cadence-mode"]')) {
+    radio.addEventListener("change", () => {
+      const cron = form.querySelector('input[name="cadence-mode"]:checked').value === "cron";
+      document.getElementById("cadence-cron").hidden = !cron;
+      document.getElementById("cadence-every").hidden = cron;
+      later();
+    });
+  }
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+  draw();
+}
+
+const schedule = document.getElementById("schedule-form");
+if (schedule) scheduleForm(schedule);

@@ -50,6 +50,8 @@ function follow() {
     const change = JSON.parse(message.data);
     setState(change.state);
     const clicked = Number(sessionStorage.getItem("amc-run-clicked") || 0);
+    // For bench/web_bench.py: when each state arrived, counted from the click on Run.
+    if (clicked) (window.__liveEvents ||= []).push([change.state, performance.timeOrigin + performance.now() - clicked]);
     if (clicked && change.state !== "queued" && !window.__firstLiveUpdate) {
       window.__firstLiveUpdate = performance.timeOrigin + performance.now() - clicked;
       sessionStorage.removeItem("amc-run-clicked");

@@ -158,8 +158,10 @@ def _drain(process: subprocess.Popen[str]) -> Any:
     return lines
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module: sync Playwright keeps an event loop running while it is open, which the
+    async tests of other modules must not meet."""
     path = browser_path()
     if path is None or not Path(path).exists():
         pytest.skip("no Chromium found (apt-get install -y chromium); browser tests skipped")

@@ -72,11 +72,23 @@ def _date_keys(iso: str) -> str:
 
 @pytest.fixture(scope="module")
 def finished(server: Server) -> Iterator[dict[str, str]]:
-    """An execution with rows, one that failed, for the pages that show them."""
+    """An execution with rows and a schedule, for the pages that show them."""
     with session_client(server) as admin:
         ok = submit(admin, server)
         assert wait_final(admin, ok) == "succeeded"
-        yield {"execution": ok}
+        made = admin.post(
+            "/api/v1/schedules",
+            json={
+                "instance_id": server.instances[0],
+                "sql": "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions"
+                " GROUP BY campaign",
+                "every": "week",
+                "window": "previous-week",
+                "name": "axe weekly",
+            },
+        )
+        assert made.status_code == 201, made.text
+        yield {"execution": ok, "schedule": made.json()["id"]}
 
 
 def pages(finished: dict[str, str]) -> list[tuple[str, str]]:
@@ -85,6 +97,9 @@ def pages(finished: dict[str, str]) -> list[tuple[str, str]]:
         ("editor", "/editor"),
         ("executions", "/executions"),
         ("execution", f"/executions/{finished['execution']}"),
+        ("schedules", "/schedules"),
+        ("schedule-new", "/schedules/new"),
+        ("schedule", f"/schedules/{finished['schedule']}"),
         ("tokens", "/tokens"),
         ("admin", "/admin"),
         ("audit", "/admin/audit"),
@@ -107,6 +122,8 @@ def settle(page: Page, name: str) -> None:
         expect(page.locator("#rows")).to_be_visible()
         page.get_by_role("button", name="Draw chart").click()
         expect(page.locator("#chart canvas")).to_have_count(1)
+    if name == "schedule-new":
+        expect(page.locator("#preview-table tbody tr")).to_have_count(5)
     if name == "editor":
         expect(page.locator("#amc-window")).not_to_have_text("…", timeout=10_000)
 

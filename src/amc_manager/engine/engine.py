@@ -62,7 +62,7 @@ from amc_manager.store import (
     StoreError,
 )
 from amc_manager.store.store import user_email
-from amc_manager.store.tracking import next_due, recent_run_times, release_aligned
+from amc_manager.store.tracking import next_due, recent_run_times, release_aligned, wake_queued
 
 logger = logging.getLogger("amc_manager.engine")
 S = ExecutionState
@@ -93,7 +93,9 @@ class EngineConfig:
     max_active_per_account: int = 200
     daily_adhoc_quota: int = 0
     poll_interval: float = 6.0
-    queue_interval: float = 2.0
+    # Queued runs refused a slot wait this long; a run ending brings them forward at once
+    # (`Engine._slot_freed`), so this only paces the other refusals (account, daily quota).
+    queue_interval: float = 30.0
     lease_seconds: float = 60.0
     time_scale: float = 1.0
     claim_batch: int = 100
@@ -263,6 +265,17 @@ class Engine:
         failure_kind: FailureKind | None = None,
     ) -> None:
         await self.store.finish(row.id, self.owner, state, error=error, failure_kind=failure_kind)
+        await self._slot_freed(row)
+
+    async def _slot_freed(self, row: ExecutionRow) -> None:
+        """A run of the instance ended: its queued runs are due now (they wait for a free slot
+        with a long `queue_interval`, not in a busy loop), and this process's submission loop
+        wakes. Every engine does this, so a slot freed by any process is seen at once."""
+        try:
+            await wake_queued(self.store, row.instance_id, self.clock())
+        except Exception:  # they fall due after `queue_interval` anyway
+            logger.warning("could not wake the queued runs of %s", row.instance_id, exc_info=True)
+        self.work_ready.set()
 
     async def _email(self, user_id: str) -> str:
         if user_id not in self._emails:
@@ -513,6 +526,8 @@ class Engine:
             logger.info("execution %s: AMC status %s, now %s", row.id, execution.status, state)
         if state == S.DOWNLOADING:
             self.work_ready.set()
+        elif state.terminal:
+            await self._slot_freed(row)
         finished = state == S.DOWNLOADING or state.terminal
         if finished and execution.last_updated_time:
             ended = execution.last_updated_time.timestamp()
@@ -618,6 +633,7 @@ class Engine:
         await self.store.finish(
             row.id, self.owner, S.SUCCEEDED, amc_status="SUCCEEDED", result=result
         )
+        await self._slot_freed(row)
 
     # --- requests from users --------------------------------------------------------------
 
@@ -639,6 +655,8 @@ class Engine:
             )
         except InvalidTransition:  # it finished meanwhile: its own outcome stands
             pass
+        else:
+            await self._slot_freed(row)
         fresh = await self.store.get_execution(execution_id)
         assert fresh is not None
         return fresh

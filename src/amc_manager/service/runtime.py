@@ -152,9 +152,7 @@ class Runtime:
         self.store = Store(database_url_for(settings.database_url, settings.amc_home))
         self.audit = StoreAuditSink(self.store)
         # Result files: written to AMC_RESULTS_URL, each read where the store says it is.
-        self.results = open_results(
-            settings.results_location, s3_endpoint=settings.s3_endpoint_url
-        )
+        self.results = open_results(settings.results_location, s3_endpoint=settings.s3_endpoint_url)
         self.embedded: EmbeddedSandbox | None = None
         self._sandbox_config: SandboxConfig | None = None
         self._http: httpx.AsyncClient | None = None

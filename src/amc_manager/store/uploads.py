@@ -56,9 +56,7 @@ class ResultStore:
         self, *, execution_id: str | None = None, started_before: float | None = None
     ) -> list[PendingUpload]:
         u = t.result_uploads.c
-        query = sa.select(u.location, u.execution_id, u.owner, u.started_at).order_by(
-            u.started_at
-        )
+        query = sa.select(u.location, u.execution_id, u.owner, u.started_at).order_by(u.started_at)
         if execution_id is not None:
             query = query.where(u.execution_id == execution_id)
         if started_before is not None:

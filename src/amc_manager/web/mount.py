@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
@@ -99,4 +100,6 @@ def mount(app: FastAPI) -> None:
 
     app.state.web_assets = load_assets()
     app.include_router(router, include_in_schema=False)
-    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    # Compressed here only: gzip around the whole app would buffer the event streams.
+    static = GZipMiddleware(StaticFiles(directory=STATIC, check_dir=False), minimum_size=500)
+    app.mount("/static", static, name="static")

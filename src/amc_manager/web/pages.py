@@ -261,3 +261,65 @@ def _day(text: str | None, *, end: bool = False) -> float | None:
     except ValueError:
         return None
     return day.timestamp() + (86400 if end and len(text) <= 10 else 0)
+
+
+# --- schedules ----------------------------------------------------------------------------------
+
+EVERY = (
+    "day",
+    "week",
+    *(f"week:{d}" for d in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")),
+    "month",
+    "month:last",
+    "month:first-business-day",
+)
+WINDOWS = ("last:7d", "last:7d:lag:2d", "last:1d:lag:2d", "previous-week", "previous-month")
+WINDOWS_MORE = ("month-to-date", "week-to-date")
+
+
+@router.get("/schedules")
+async def schedules_page(request: Request, who: ViewerDep) -> Response:
+    from amc_manager.service.schedules import list_schedules
+
+    views = await list_schedules(api_state(request).runtime, who.email, limit=200)
+    items = [v.to_json() for v in views]
+    return _page(request, who, "schedules.html", title="Schedules", items=items)
+
+
+@router.get("/schedules/new")
+async def new_schedule_page(request: Request, who: ViewerDep, instance: Text = None) -> Response:
+    from amc_manager.service.access import list_instances
+
+    usable = [
+        v
+        for v in await list_instances(api_state(request).runtime, who.email)
+        if v.access.value != "admin"
+    ]
+    return _page(
+        request,
+        who,
+        "schedule_new.html",
+        title="New schedule",
+        instances=usable,
+        chosen=instance,
+        every=EVERY,
+        windows=WINDOWS + WINDOWS_MORE,
+        sql=DEFAULT_SQL,
+    )
+
+
+@router.get("/schedules/{schedule_id}")
+async def schedule_page(request: Request, who: ViewerDep, schedule_id: str) -> Response:
+    from amc_manager.service.schedules import show
+
+    view = await show(api_state(request).runtime, who.email, schedule_id, full=True)
+    item = view.to_json()
+    mine = view.row.user_id == who.actor.id or who.actor.is_admin
+    return _page(
+        request,
+        who,
+        "schedule.html",
+        title=f"Schedule {item['name'] or item['id'][:8]}",
+        item=item,
+        may_change=mine,
+    )

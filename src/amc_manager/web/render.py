@@ -48,6 +48,19 @@ def _when(value: str | float | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _local(value: str | None) -> str:
+    """`2026-12-07T06:00:00-05:00` as `2026-12-07 06:00 (UTC-05:00)`: the zone's wall clock."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = moment.strftime("%z")
+    shown = f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
+    return f"{moment:%Y-%m-%d %H:%M} ({shown})" if shown else f"{moment:%Y-%m-%d %H:%M}"
+
+
 def _short(value: str | None, size: int = 8) -> str:
     return "" if value is None else value[:size]
 
@@ -67,6 +80,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = _when
     env.filters["short"] = _short
+    env.filters["local"] = _local
     env.filters["as_json"] = _as_json
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["STATES"] = STATES

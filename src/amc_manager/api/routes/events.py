@@ -72,7 +72,7 @@ async def execution_events(
 ) -> AsyncIterable[ServerSentEvent]:
     from amc_manager.service.events import Watch, execution_changes
 
-    watch = Watch(state.event_poll, state.draining)
+    watch = Watch(min(state.event_poll, state.execution_poll), state.draining)
     async for view in execution_changes(state.runtime, who.email, execution_id, watch):
         yield state_event(view)
 

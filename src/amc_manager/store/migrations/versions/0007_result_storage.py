@@ -31,13 +31,9 @@ def upgrade() -> None:
         sa.Column("started_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("location", name=op.f("pk_result_uploads")),
     )
-    op.create_index(
-        "ix_result_uploads_execution", "result_uploads", ["execution_id"], unique=False
-    )
+    op.create_index("ix_result_uploads_execution", "result_uploads", ["execution_id"], unique=False)
     op.create_index("ix_result_uploads_started", "result_uploads", ["started_at"], unique=False)
-    op.create_index(
-        "ix_executions_finished", "workflow_executions", ["finished_at"], unique=False
-    )
+    op.create_index("ix_executions_finished", "workflow_executions", ["finished_at"], unique=False)
 
 
 def downgrade() -> None:
