@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from amc_manager.api.deps import CallerDep, MutatingCallerDep, RuntimeDep
 from amc_manager.api.paging import CursorQuery, LimitQuery, collection, decode_cursor, encode_cursor
 from amc_manager.api.problems import ApiProblem
-from amc_manager.api.routes.common import LIST, PREFIX, READ, READ_ONE, WRITE
+from amc_manager.api.routes.common import LIST, PREFIX, READ_ONE, WRITE, documented
 from amc_manager.api.schemas import JsonValue, Page, Strict
 
 router = APIRouter(prefix=f"{PREFIX}/schedules", tags=["schedules"])
@@ -179,7 +179,7 @@ async def list_schedules(
     "/preview",
     summary="The next slots of a cadence and their windows; nothing stored.",
     response_model=list[SlotOut],
-    responses=READ,
+    responses=documented(400, 401, 422, 500),
 )
 async def preview_schedule(
     _who: CallerDep,
