@@ -48,6 +48,11 @@ async def test_register_beat_lost_and_stopped(store: Store) -> None:
     await a.step()  # merely slow, not dead: its next beat makes it alive again
     assert (await states(store, clock()))[a.worker_id] == ("alive", 0)
 
+    clock.now += 60  # both silent: a worker never reaps itself, only the others
+    await a.step()
+    assert await states(store, clock()) == {a.worker_id: ("alive", 0), b.worker_id: ("lost", 0)}
+    await b.step()
+
     await b.stopped()
     clock.now += 3600  # a stopped worker is never lost, however long ago it beat
     assert (await states(store, clock()))[b.worker_id] == ("stopped", 0)

@@ -13,7 +13,10 @@ from amc_manager.store import Store
 from amc_manager.store.workers import beat, mark_stopped, reap_lost, register_worker
 
 logger = logging.getLogger("amc_manager.worker")
-HEARTBEAT_SECONDS = 5.0  # divided by AMC_TIME_SCALE, like every engine interval
+HEARTBEAT_SECONDS = 5.0  # divided by AMC_TIME_SCALE, like every engine interval...
+# ...but never below this (real seconds): a busy event loop must not pass for a dead worker,
+# whose leases would then be released under its running steps.
+MIN_HEARTBEAT_SECONDS = 1.0
 
 
 def package_version() -> str:
@@ -63,7 +66,7 @@ class Heartbeat:
         to the next beat (a supervised loop of `Worker`)."""
         if not self.registered or not await beat(self.store, self.worker_id, now=self.clock()):
             await self.register()
-        lost = await reap_lost(self.store, now=self.clock())
+        lost = await reap_lost(self.store, now=self.clock(), by=self.worker_id)
         for worker_id in lost:
             logger.warning("worker %s is lost (no heartbeat); its leases were released", worker_id)
         return self.every

@@ -796,24 +796,25 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         if ids is not None:
             due = sa.and_(due, c.id.in_(list(ids)))
         query = sa.select(c.id).where(due).order_by(c.next_check_at, c.created_at).limit(limit)
-        claimed: list[str] = []
+        expires = now + lease
         async with self.begin() as conn:
             if self.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             ids = [str(r[0]) for r in (await conn.execute(query)).all()]
-            for execution_id in ids:
-                done = await conn.execute(
-                    t.workflow_executions.update()
-                    .where(c.id == execution_id, due)
-                    .values(lease_owner=owner, lease_expires_at=now + lease)
-                )
-                if done.rowcount:
-                    claimed.append(execution_id)
-            if not claimed:
+            if not ids:
                 return []
-            rows = (
-                await conn.execute(sa.select(t.workflow_executions).where(c.id.in_(claimed)))
-            ).all()
+            # One statement for the batch: `due` again, so a run another process took in
+            # between (SQLite locks only at the first write) is left alone; the rows this
+            # statement leased are the ones now carrying this owner and this expiry.
+            done = await conn.execute(
+                t.workflow_executions.update()
+                .where(c.id.in_(ids), due)
+                .values(lease_owner=owner, lease_expires_at=expires)
+            )
+            if not done.rowcount:
+                return []
+            mine = sa.and_(c.id.in_(ids), c.lease_owner == owner, c.lease_expires_at == expires)
+            rows = (await conn.execute(sa.select(t.workflow_executions).where(mine))).all()
         return [ExecutionRow.from_row(r) for r in rows]
 
     async def release(

@@ -111,3 +111,20 @@ async def next_due(store: Store, states: Sequence[str], now: float) -> float | N
     async with store.begin() as conn:
         found = (await conn.execute(query)).scalar()
     return None if found is None else float(found)
+
+
+async def wake_queued(store: Store, instance_pk: str, now: float) -> int:
+    """A slot of the instance freed: its queued runs nobody holds are due now."""
+    c = t.workflow_executions.c
+    async with store.begin() as conn:
+        done = await conn.execute(
+            t.workflow_executions.update()
+            .where(
+                c.instance_id == instance_pk,
+                c.state == "queued",
+                c.next_check_at > now,
+                c.lease_owner.is_(None),
+            )
+            .values(next_check_at=now)
+        )
+    return int(done.rowcount)

@@ -101,12 +101,12 @@ async def mark_stopped(store: Store, worker_id: str, *, now: float) -> None:
         )
 
 
-async def reap_lost(store: Store, *, now: float) -> list[str]:
-    """Mark every silent worker `lost` and release its leases at once; forget workers gone
-    for a week. Returns the ids newly marked lost."""
+async def reap_lost(store: Store, *, now: float, by: str) -> list[str]:
+    """Mark every silent worker but `by` (the one looking) `lost` and release its leases at
+    once; forget workers gone for a week. Returns the ids newly marked lost."""
     w, e = t.workers.c, t.workflow_executions.c
     async with store.begin() as conn:
-        query = sa.select(w.id).where(_silent_since(now))
+        query = sa.select(w.id).where(_silent_since(now), w.id != by)
         if store.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         lost = [str(r[0]) for r in (await conn.execute(query)).all()]
