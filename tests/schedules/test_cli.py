@@ -39,28 +39,34 @@ def amc_json(*args: str) -> Any:
 
 
 def test_the_commands_of_a_schedule_s_life() -> None:
-    schedule_id = amc(
-        "schedules",
-        "create",
-        "--workflow",
-        "weekly-report",
-        "--instance",
-        "amc515g6p1w",
-        "--every",
-        "week:FRI",
-        "--at",
-        "07:15",
-        "--timezone",
-        "Asia/Tokyo",
-        "--window",
-        "previous-week:MON",
-        "--param",
-        "brand=Acme",
-        "--name",
-        "fridays",
-        "--pause-after",
-        "2",
-    ).strip()
+    created = CliRunner().invoke(
+        app,
+        [
+            "schedules",
+            "create",
+            "--workflow",
+            "weekly-report",
+            "--instance",
+            "amc515g6p1w",
+            "--every",
+            "week:FRI",
+            "--at",
+            "07:15",
+            "--timezone",
+            "Asia/Tokyo",
+            "--window",
+            "previous-week:MON",
+            "--param",
+            "brand=Acme",
+            "--name",
+            "fridays",
+            "--pause-after",
+            "2",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    schedule_id = created.stdout.strip()
+    assert "no live worker" in created.stderr  # nobody would fire it yet
     assert len(schedule_id) == 36
     (listed,) = amc_json("schedules", "list")
     assert (listed["id"], listed["every"], listed["at"], listed["time_zone"]) == (

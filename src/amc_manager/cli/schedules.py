@@ -137,10 +137,14 @@ def create(
     settings = settings_for(as_user)
 
     async def body() -> str:
+        from amc_manager.service.schedules import NO_WORKER, worker_alive
         from amc_manager.service.schedules import create as created
 
         async with runtime_for(settings) as runtime:
-            return (await created(runtime, settings.user, request)).id
+            made = (await created(runtime, settings.user, request)).id
+            if not await worker_alive(runtime):
+                say(NO_WORKER)
+            return made
 
     emit(run_async(body))
 

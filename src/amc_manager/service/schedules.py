@@ -473,6 +473,16 @@ async def run_now(runtime: Runtime, email: str, ref: str, *, full: bool = False)
     return found[0]
 
 
+NO_WORKER = "no live worker: `amc worker` or `amc serve` fire the slots of schedules"
+
+
+async def worker_alive(runtime: Runtime) -> bool:
+    """Whether some worker's heartbeat is recent (every worker runs the scheduler loop)."""
+    from amc_manager.service.workers import list_workers
+
+    return any(w.state == "alive" for w in await list_workers(runtime))
+
+
 # --- the scheduler ------------------------------------------------------------------------------
 
 
