@@ -36,7 +36,7 @@ def run_server(
     settings: Settings, *, host: str, port: int, worker: bool, announce: Callable[[str], None]
 ) -> int:
     """Serve until SIGINT/SIGTERM; 0 after a clean stop."""
-    _logging()
+    _logging(settings.log_format)
     states: list[ApiState] = []
     app = create_app(settings, worker=worker, state_hook=states)
     config = uvicorn.Config(
@@ -85,10 +85,15 @@ def _url(server: uvicorn.Server) -> str:
     return f"http://{shown}:{port}"
 
 
-def _logging() -> None:
-    """Our loggers at INFO on stderr unless the process configured logging already."""
+def _logging(log_format: str = "text") -> None:
+    """Our loggers at INFO on stderr unless the process configured logging already; JSON
+    lines with AMC_LOG_FORMAT=json (amc_manager.logs)."""
     root = logging.getLogger()
-    if not root.handlers:
+    if log_format == "json":
+        from amc_manager.logs import configure
+
+        configure("json")
+    elif not root.handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
