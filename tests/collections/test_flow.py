@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from amc_manager.client import ExecutionFailed
 from amc_manager.config import DEFAULT_USER
 from amc_manager.engine.collections import CollectionLoop
-from amc_manager.client import ExecutionFailed
 from amc_manager.service import collections as col
 from amc_manager.service.access import grant, revoke
 from amc_manager.service.checks import WindowInput
@@ -28,7 +27,10 @@ from amc_manager.store import ExecutionState
 from tests.engine.conftest import opened
 
 pytestmark = pytest.mark.usefixtures("clean_env")
-DAILY = "SELECT impression_date_utc AS day, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY 1"
+DAILY = (
+    "SELECT impression_date_utc AS day, SUM(impressions) AS impressions "
+    "FROM dsp_impressions GROUP BY 1"
+)
 MARKED = DAILY + " -- fail-once"
 
 
@@ -98,9 +100,12 @@ async def test_backfill_and_batch_complete_with_one_dataset(
         assert table.num_rows == sum(c.row.row_count or 0 for c in done.cells or ())
         assert set(table.column("instance_id").to_pylist()) == set(instances)
         folder = tmp_path / "dataset"
-        assert await col.results(
-            runtime, DEFAULT_USER, view.id, fmt="parquet", output=folder, folder=True
-        ) == 42
+        assert (
+            await col.results(
+                runtime, DEFAULT_USER, view.id, fmt="parquet", output=folder, folder=True
+            )
+            == 42
+        )
         parts = ds.dataset(folder, partitioning="hive").to_table()
         assert parts.num_rows == 42
         assert len({str(v) for v in parts.column("window_start").to_pylist()}) == 3
@@ -185,9 +190,7 @@ async def test_pause_holds_cells_resume_and_cancel(tmp_path: Path, database_url:
         assert paused.state == "paused"
         for _ in range(3):
             assert await runtime.engine().run_once() == 0  # held: nothing is even claimed
-        assert (await col.show(runtime, DEFAULT_USER, created.collection_id)).totals[
-            "queued"
-        ] == 3
+        assert (await col.show(runtime, DEFAULT_USER, created.collection_id)).totals["queued"] == 3
         resumed = await col.resume(runtime, DEFAULT_USER, created.collection_id)
         assert resumed.state == "running" and resumed.row.reason is None
         await runtime.engine().run_once()
@@ -207,7 +210,8 @@ async def test_access_and_lost_access(tmp_path: Path, database_url: str) -> None
             await col.show(runtime, stranger, created.collection_id)
         assert await col.list_collections(runtime, stranger) == []
         await grant(runtime, instance.instance_id, stranger)
-        assert (await col.show(runtime, stranger, created.collection_id)).id == created.collection_id
+        seen = await col.show(runtime, stranger, created.collection_id)
+        assert seen.id == created.collection_id
         with pytest.raises(NotPermitted):
             await col.pause(runtime, stranger, created.collection_id)
 

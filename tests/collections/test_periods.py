@@ -94,7 +94,10 @@ def test_hours_at_the_ends_are_kept() -> None:
 
 @pytest.mark.parametrize(
     ("zone", "spring", "autumn"),
-    [("America/New_York", "2025-03-09", "2025-11-02"), ("Europe/Berlin", "2025-03-30", "2025-10-26")],
+    [
+        ("America/New_York", "2025-03-09", "2025-11-02"),
+        ("Europe/Berlin", "2025-03-30", "2025-10-26"),
+    ],
 )
 def test_dst_days_are_local_midnight_to_midnight(zone: str, spring: str, autumn: str) -> None:
     for day, hours in ((spring, 23), (autumn, 25)):
