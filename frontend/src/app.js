@@ -16,6 +16,11 @@ function formBody(form) {
   const body = {};
   for (const input of form.querySelectorAll("input[name], select[name], textarea[name]")) {
     if (input.hasAttribute("data-skip") || input.closest("[hidden]")) continue;
+    if (input.type === "checkbox" && input.hasAttribute("data-list")) {
+      body[input.name] = body[input.name] || [];
+      if (input.checked) body[input.name].push(input.value);
+      continue;
+    }
     if (input.type === "checkbox") { body[input.name] = input.checked; continue; }
     if (input.value === "") continue;
     body[input.name] = input.hasAttribute("data-number") ? Number(input.value) : input.value;
@@ -160,3 +165,49 @@ function scheduleForm(form) {
 
 const schedule = document.getElementById("schedule-form");
 if (schedule) scheduleForm(schedule);
+
+// A collection's page: the coverage grid fills in as cells move (the collection is read again
+// every second while it runs, and at once after an action), without reloading the page.
+function liveCollection(root) {
+  const id = root.dataset.id;
+  let timer = null;
+  const shownState = (state) => (state === "complete" ? "succeeded" : state);
+  const refresh = async () => {
+    clearTimeout(timer);
+    const answer = await api(`/api/v1/collections/${id}`);
+    if (!answer.ok) return;
+    const item = answer.data;
+    root.dataset.state = item.state;
+    const badge = document.getElementById("collection-state");
+    badge.textContent = item.state;
+    badge.className = `state c-${shownState(item.state)}`;
+    const c = item.coverage;
+    document.getElementById("collection-totals").textContent =
+      `${c.windows_complete} of ${c.windows_total} windows complete, ${c.cells_succeeded} of ${c.cells_total} cells succeeded`;
+    document.getElementById("collection-rows").textContent = item.row_count;
+    const t = item.totals;
+    const show = { retry: t.failed + t.cancelled + t.rejected > 0, pause: item.state === "running",
+      resume: item.state === "paused", "cancel-collection": item.state === "running" || item.state === "paused" };
+    for (const [button, visible] of Object.entries(show)) {
+      const node = document.getElementById(button);
+      if (node) node.hidden = !visible;
+    }
+    for (const cell of item.cells) {
+      const link = root.querySelector(`a[data-cell="${CSS.escape(`${cell.window_start}|${cell.window_end}|${cell.instance_id}`)}"]`);
+      if (!link) continue;
+      link.dataset.state = cell.state;
+      link.className = `cell c-${cell.state}`;
+      link.href = `/executions/${cell.execution_id}`;
+      const hidden = link.querySelectorAll(".sr-only");
+      const where = hidden[hidden.length - 1];
+      link.replaceChildren(cell.state, ...(cell.row_count !== null && cell.row_count !== undefined
+        ? [` · ${cell.row_count}`, el("span", { class: "sr-only", text: " rows" })] : []), where);
+    }
+    if (item.state === "running" || item.state === "paused") timer = setTimeout(refresh, 1000);
+  };
+  root.addEventListener("api-done", refresh);
+  if (root.dataset.state === "running" || root.dataset.state === "paused") timer = setTimeout(refresh, 1000);
+}
+
+const collection = document.getElementById("collection");
+if (collection) liveCollection(collection);

@@ -72,7 +72,7 @@ def _date_keys(iso: str) -> str:
 
 @pytest.fixture(scope="module")
 def finished(server: Server) -> Iterator[dict[str, str]]:
-    """An execution with rows and a schedule, for the pages that show them."""
+    """An execution with rows, a schedule and a collection, for the pages showing them."""
     with session_client(server) as admin:
         ok = submit(admin, server)
         assert wait_final(admin, ok) == "succeeded"
@@ -88,7 +88,21 @@ def finished(server: Server) -> Iterator[dict[str, str]]:
             },
         )
         assert made.status_code == 201, made.text
-        yield {"execution": ok, "schedule": made.json()["id"]}
+        start, end = window_days()
+        batch = admin.post(
+            "/api/v1/collections",
+            json={
+                "instance_ids": server.instances,
+                "sql": "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions"
+                " GROUP BY campaign",
+                "start": start,
+                "end": end,
+                "every": "week",
+                "name": "axe batch",
+            },
+        )
+        assert batch.status_code == 201, batch.text
+        yield {"execution": ok, "schedule": made.json()["id"], "collection": batch.json()["id"]}
 
 
 def pages(finished: dict[str, str]) -> list[tuple[str, str]]:
@@ -100,6 +114,9 @@ def pages(finished: dict[str, str]) -> list[tuple[str, str]]:
         ("schedules", "/schedules"),
         ("schedule-new", "/schedules/new"),
         ("schedule", f"/schedules/{finished['schedule']}"),
+        ("collections", "/collections"),
+        ("collection-new", "/collections/new"),
+        ("collection", f"/collections/{finished['collection']}"),
         ("tokens", "/tokens"),
         ("admin", "/admin"),
         ("audit", "/admin/audit"),
@@ -122,6 +139,8 @@ def settle(page: Page, name: str) -> None:
         expect(page.locator("#rows")).to_be_visible()
         page.get_by_role("button", name="Draw chart").click()
         expect(page.locator("#chart canvas")).to_have_count(1)
+    if name == "collection":
+        expect(page.locator("#collection-state")).to_have_text("complete", timeout=30_000)
     if name == "schedule-new":
         expect(page.locator("#preview-table tbody tr")).to_have_count(5)
     if name == "editor":

@@ -3,7 +3,7 @@ renders a template; live parts and actions call the REST API from the browser.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -322,4 +322,71 @@ async def schedule_page(request: Request, who: ViewerDep, schedule_id: str) -> R
         title=f"Schedule {item['name'] or item['id'][:8]}",
         item=item,
         may_change=mine,
+    )
+
+
+# --- collections --------------------------------------------------------------------------------
+
+SPLITS = (
+    "week",
+    "day",
+    "month",
+    *(f"week:{d}" for d in ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")),
+)
+
+
+@router.get("/collections")
+async def collections_page(request: Request, who: ViewerDep) -> Response:
+    from amc_manager.service.collections import list_collections
+
+    views = await list_collections(api_state(request).runtime, who.email, limit=200)
+    items = [v.to_json() for v in views]
+    return _page(request, who, "collections.html", title="Collections", items=items)
+
+
+@router.get("/collections/new")
+async def new_collection_page(request: Request, who: ViewerDep) -> Response:
+    from amc_manager.service.access import list_instances
+
+    usable = [
+        v
+        for v in await list_instances(api_state(request).runtime, who.email)
+        if v.access.value != "admin"
+    ]
+    monday = datetime.now(UTC).date() - timedelta(days=datetime.now(UTC).weekday())
+    return _page(
+        request,
+        who,
+        "collection_new.html",
+        title="New collection",
+        instances=usable,
+        splits=SPLITS,
+        sql=DEFAULT_SQL,
+        start=(monday - timedelta(days=42)).isoformat(),  # the six full weeks before this one
+        end=(monday - timedelta(days=1)).isoformat(),
+    )
+
+
+@router.get("/collections/{collection_id}")
+async def collection_page(request: Request, who: ViewerDep, collection_id: str) -> Response:
+    from amc_manager.service.collections import show
+
+    view = await show(api_state(request).runtime, who.email, collection_id, full=True)
+    item = view.to_json()
+    windows: list[tuple[str, str]] = []
+    grid: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for cell in item.get("cells", []):
+        window = (cell["window_start"], cell["window_end"])
+        if window not in windows:
+            windows.append(window)
+        grid[(*window, cell["instance_id"])] = cell
+    return _page(
+        request,
+        who,
+        "collection.html",
+        title=f"Collection {item['name'] or item['id'][:8]}",
+        item=item,
+        windows=sorted(windows),
+        grid=grid,
+        may_change=view.row.user_id == who.actor.id or who.actor.is_admin,
     )
