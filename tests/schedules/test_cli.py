@@ -94,6 +94,13 @@ def test_the_commands_of_a_schedule_s_life() -> None:
     assert execution["time_window_start"] == run["window_start"]
     assert amc("schedules", "delete", schedule_id).strip() == f"{schedule_id} deleted"
     assert amc_json("schedules", "list") == []
+    assert "48 hours" not in created.stderr  # previous-week:MON on Fridays: days of margin
+    late = CliRunner().invoke(
+        app,
+        ["schedules", "create", "--workflow", "w", "--instance", "amc515g6p1w"]
+        + ["--every", "day", "--window", "last:1d"],
+    )
+    assert late.exit_code == 0 and "48 hours" in late.stderr and "add a lag" in late.stderr
 
 
 def test_unknown_and_short_ids_are_refused() -> None:

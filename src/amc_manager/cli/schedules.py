@@ -58,8 +58,8 @@ WindowOption = Annotated[
     ),
 ]
 WARNING = (
-    "warning: {n} of these windows end less than 48 hours before their run: AMC's data is "
-    "not complete yet; add a lag (e.g. last:7d:lag:2d)"
+    "warning: {n} windows end less than 48 hours before their run: AMC's data is not "
+    "complete yet; add a lag (e.g. last:7d:lag:2d)"
 )
 
 
@@ -134,6 +134,7 @@ def create(
         pause_after=pause_after,
         notify_url=notify,
     )
+    _warn_about_lag(cron, every, at, timezone, window)
     settings = settings_for(as_user)
 
     async def body() -> str:
@@ -147,6 +148,27 @@ def create(
             return made
 
     emit(run_async(body))
+
+
+def _warn_about_lag(
+    cron: str | None, every: str | None, at: str | None, timezone: str, window: str
+) -> None:
+    """The preview's 48-hour warning, for the next slot of a schedule being created."""
+    from datetime import UTC
+
+    from amc_manager.service.schedules import preview as previewed
+
+    slots = previewed(
+        cron=cron,
+        every=every,
+        at=at,
+        time_zone=timezone,
+        window=window,
+        after=datetime.now(UTC),
+        count=1,
+    )
+    if slots and slots[0].data_incomplete:
+        say(WARNING.format(n="the schedule's"))
 
 
 @schedules_app.command("preview")
@@ -201,7 +223,7 @@ def _slot_table(slots: list[Slot]) -> None:
     )
     late = sum(1 for s in slots if s.data_incomplete)
     if late:
-        say(WARNING.format(n=f"{late} (*)"))
+        say(WARNING.format(n=f"{late} of these (*)"))
 
 
 def days(start: str, end: str) -> str:
