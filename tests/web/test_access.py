@@ -83,3 +83,25 @@ def test_the_executions_list_follows_states_without_reload(
         expect(row.locator("[data-state]")).to_have_text("succeeded", timeout=30_000)
         assert wait_final(admin, execution_id) == "succeeded"
     assert page.evaluate("window.__sameDocument === true")
+
+
+def test_library_entry_opens_in_the_editor_and_sign_out_ends_the_session(
+    browser: Browser, server: Server
+) -> None:
+    context = new_context(browser, server)
+    page = context.new_page()
+    sign_in(page)
+    page.goto("/editor")
+    library = page.get_by_label("Start from the query library")
+    name = library.locator("option").nth(1).get_attribute("value")
+    assert name
+    library.select_option(name)
+    with session_client(server) as admin:
+        entry = admin.get(f"/api/v1/library/{name}").json()
+    expect(page.locator("#library-question")).to_have_text(entry["question"])
+    assert page.evaluate("window.amcEditor.state.doc.toString()") == entry["sql"]
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile("/signin$"))
+    page.goto("/editor")
+    assert "/signin?next=%2Feditor" in page.url
+    context.close()
