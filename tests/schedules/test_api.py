@@ -4,6 +4,7 @@ changing it is for its creator and admins (403 for others who see it)."""
 
 from __future__ import annotations
 
+from amc_manager.api.paging import encode_cursor
 from amc_manager.service.access import grant, sync_accounts
 from amc_manager.service.auth import add_token
 from tests.api.conftest import Api, api, bearer, clean_env  # noqa: F401
@@ -64,6 +65,35 @@ async def test_create_get_list_change_run_now_and_delete(api: Api) -> None:  # n
     assert execution.json()["workflow_id"] == "weekly-report"
     assert execution.json()["parameters"] == {"brand": "Acme"}
     assert execution.json()["time_window_end"] == runs["items"][0]["window_end"]
+    for _ in range(2):  # three runs in all: pages of two
+        assert (await c.post(f"{BASE}/{schedule['id']}/run-now", headers=h)).status_code == 201
+    first = (await c.get(f"{BASE}/{schedule['id']}/runs?limit=2", headers=h)).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    rest = await c.get(
+        f"{BASE}/{schedule['id']}/runs/",
+        params={"limit": 2, "cursor": first["next_cursor"]},
+        headers=h,
+    )
+    assert len(rest.json()["items"]) == 1 and rest.json()["next_cursor"] is None
+    seen = {r["id"] for r in first["items"] + rest.json()["items"]}
+    assert len(seen) == 3 and now.json()["id"] in seen
+    foreign = await c.get(
+        f"{BASE}/{schedule['id']}/runs",
+        params={"cursor": encode_cursor("schedules", [1.0, "x"])},
+        headers=h,
+    )
+    assert foreign.status_code == 400
+    moved = await c.patch(
+        f"{BASE}/{schedule['id']}", json={"cron": "0 9 1 * *", "window": "last:3d"}, headers=h
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["cron"], moved.json()["every"], moved.json()["at"]) == (
+        "0 9 1 * *",
+        None,
+        None,
+    )
+    shown = (await c.get(f"{BASE}/{schedule['id']}", headers=h)).json()
+    assert all(s["fire_time"][8:19] == "01T09:00:00" for s in shown["next_slots"])
     gone = await c.delete(f"{BASE}/{schedule['id']}", headers=h)
     assert gone.status_code == 204
     assert (await c.get(f"{BASE}/{schedule['id']}", headers=h)).status_code == 404
