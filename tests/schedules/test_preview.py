@@ -340,6 +340,7 @@ def test_human_output_warns_about_the_48_hour_lag() -> None:
         ("--every", "day", "--window", "last:0d"),
         ("--every", "day", "--window", "yesterday"),
         ("--cron", "0 6 * *", "--window", "last:7d"),
+        ("--cron", "0 0 30 2 *", "--window", "last:7d"),  # February 30th never comes
         ("--every", "day", "--cron", "0 6 * * *", "--window", "last:7d"),
         ("--every", "day", "--at", "25:00", "--window", "last:7d"),
         ("--every", "day", "--timezone", "Mars/Olympus", "--window", "last:7d"),

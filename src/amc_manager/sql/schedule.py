@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterBadCronError, croniter
+from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 from amc_manager.errors import UsageError, WindowError
 from amc_manager.sql.windows import AMC_FORMAT, zone_named
@@ -91,6 +91,13 @@ def _checked_cron(expression: str) -> str:
         raise UsageError(
             f"cron expression {expression!r} is not valid: {exc}",
             hint="minute hour day-of-month month day-of-week, e.g. '0 6 * * MON'",
+        ) from None
+    try:  # a date that never comes (February 30th) is refused here, not in the scheduler
+        croniter(text, datetime(2000, 1, 1)).get_next(datetime)
+    except CroniterBadDateError:
+        raise UsageError(
+            f"cron expression {expression!r} never fires",
+            hint="check the day of the month against the months named",
         ) from None
     return text
 
