@@ -39,7 +39,7 @@ async def test_create_get_list_change_run_now_and_delete(api: Api) -> None:  # n
     assert made.status_code == 201, made.text
     schedule = made.json()
     assert made.headers["location"] == f"{BASE}/{schedule['id']}"
-    assert (schedule["every"], schedule["at"], schedule["state"]) == ("week:tue", "06:30", "active")
+    assert (schedule["every"], schedule["at"], schedule["state"]) == ("week:TUE", "06:30", "active")
     assert schedule["parameters"] == {"brand": "Acme"} and schedule["created_by"] == A
     for path in (BASE, BASE + "/"):
         listed = await c.get(path, headers=h)

@@ -71,13 +71,13 @@ def test_the_commands_of_a_schedule_s_life() -> None:
     (listed,) = amc_json("schedules", "list")
     assert (listed["id"], listed["every"], listed["at"], listed["time_zone"]) == (
         schedule_id,
-        "week:fri",
+        "week:FRI",
         "07:15",
         "Asia/Tokyo",
     )
     assert listed["parameters"] == {"brand": "Acme"} and listed["pause_after"] == 2
     table = amc("schedules", "list")
-    assert schedule_id[:6] in table and "week:fri 07:15 Asia/Tokyo" in table
+    assert schedule_id[:6] in table and "week:FRI 07:15 Asia/Tokyo" in table
     shown = amc_json("schedules", "show", schedule_id[:7])
     assert [s["fire_time"][10:] for s in shown["next_slots"]] == ["T07:15:00+09:00"] * 5
     assert amc("schedules", "pause", schedule_id[:8]).strip() == f"{schedule_id} paused"

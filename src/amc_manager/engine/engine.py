@@ -95,7 +95,7 @@ class EngineConfig:
     poll_interval: float = 6.0
     # Queued runs refused a slot wait this long; a run ending brings them forward at once
     # (`Engine._slot_freed`), so this only paces the other refusals (account, daily quota).
-    queue_interval: float = 30.0
+    queue_interval: float = 60.0
     lease_seconds: float = 60.0
     time_scale: float = 1.0
     claim_batch: int = 100

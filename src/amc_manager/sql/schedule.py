@@ -103,13 +103,14 @@ def _checked_cron(expression: str) -> str:
 
 
 def _checked_every(every: str) -> str:
+    """The form as contracts.md spells it (`week` is `week:MON`)."""
     text = every.strip().lower()
     if text == "week":
-        return "week:mon"
+        return "week:MON"
     if text in ("day", "month", "month:last", "month:first-business-day"):
         return text
     if text.startswith("week:") and text[5:].upper() in WEEKDAYS:
-        return text
+        return "week:" + text[5:].upper()
     raise UsageError(f"--every {every!r} is not a cadence", hint=f"use {EVERY_FORMS}")
 
 
@@ -231,7 +232,7 @@ def parse_window(text: str) -> RelativeWindow:
     if value in ("previous-month", "month-to-date", "week-to-date", "previous-week"):
         return RelativeWindow(value)
     if value.startswith("previous-week:") and value[14:].upper() in WEEKDAYS:
-        return RelativeWindow(value)
+        return RelativeWindow("previous-week:" + value[14:].upper())  # as contracts.md spells it
     raise WindowError(f"--window {text!r} is not a relative window", hint=f"use {WINDOW_FORMS}")
 
 
