@@ -163,6 +163,9 @@ def browser() -> Iterator[Browser]:
     """Per module: sync Playwright keeps an event loop running while it is open, which the
     async tests of other modules must not meet."""
     path = browser_path()
+    wanted = os.environ.get("AMC_TEST_BROWSER")
+    if wanted and not Path(wanted).exists():  # CI named a browser: its absence is a failure
+        pytest.fail(f"AMC_TEST_BROWSER={wanted} does not exist")
     if path is None or not Path(path).exists():
         pytest.skip("no Chromium found (apt-get install -y chromium); browser tests skipped")
     from playwright.sync_api import sync_playwright
