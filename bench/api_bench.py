@@ -158,23 +158,28 @@ class Connections:
     async def get(self, path: str) -> int:
         """The answer's status; the body is read whole (and dropped)."""
         async with self.gate:
-            conn = (
-                self.idle.pop()
-                if self.idle
-                else await asyncio.open_connection(self.host, self.port)
-            )
-            reader, writer = conn
-            try:
-                writer.write(f"GET {path} HTTP/1.1\r\n{self.head}".encode())
-                status, keep = await self._answer(reader)
-            except BaseException:
-                writer.close()
-                raise
-            if keep:
-                self.idle.append(conn)
-            else:
-                writer.close()
-            return status
+            if self.idle:  # a kept connection the server may have closed meanwhile: retry once
+                try:
+                    return await self._send(self.idle.pop(), path)
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    pass
+            return await self._send(await asyncio.open_connection(self.host, self.port), path)
+
+    async def _send(
+        self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str
+    ) -> int:
+        reader, writer = conn
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\n{self.head}".encode())
+            status, keep = await self._answer(reader)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.idle.append(conn)
+        else:
+            writer.close()
+        return status
 
     @staticmethod
     async def _answer(reader: asyncio.StreamReader) -> tuple[int, bool]:

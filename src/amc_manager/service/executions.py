@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,7 +23,8 @@ FORMATS = ("csv", "parquet", "json", "jsonl")
 def iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # time.gmtime: a third of datetime's cost, and a list page formats 150 of these
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ async def list_executions(
     newest first, optionally of one instance, in one state or of one collection (every
     attempt of its cells; an id or prefix); `limit` of them older than `before` (the last
     page's last `(row.created_at, row.id)`: keyset paging). `me`: the user, already read
-    from the store for this request (the REST API's caller)."""
+    from the store for this request (the REST API's caller). Rows leave out what a list never
+    shows (SQL, input parameters, options, result columns)."""
     states = [_state(state)] if state else None
     me = me or await actor(runtime, email)
     target = await resolve_instance(runtime, email, instance, to_run=False) if instance else None

@@ -26,6 +26,11 @@ from amc_manager.store.errors import StoreError
 from amc_manager.store.rows import ApiTokenRow, ExecutionEvent, ExecutionRow, UserRow
 
 T = TypeVar("T")
+# What a list never shows stays out of a page (decoding them was a third of a page's cost).
+LIST_OMITS = frozenset({"sql", "input_parameters", "options", "result_columns"})
+LIST_COLUMNS = [
+    sa.null().label(col.name) if col.name in LIST_OMITS else col for col in t.workflow_executions.c
+]
 READERS = 4  # pooled SQLite read connections (more than the default executor keeps busy)
 
 
@@ -63,7 +68,7 @@ class ServingStore:
 
     async def read(self, work: Callable[[sa.Connection], T]) -> T:
         """`work` over a connection, in one read: on SQLite in one worker thread (see the
-        module's docstring), else on the async engine."""
+        module's docstring), else in one transaction on the async engine."""
         if not self.url.startswith("sqlite"):
             async with self.begin() as conn:
                 return await conn.run_sync(work)
@@ -76,11 +81,7 @@ class ServingStore:
                 with reader.connect() as conn:
                     return work(conn)
             except SQLAlchemyError as exc:
-                orig = getattr(exc, "orig", None)
-                raise StoreError(
-                    f"database error: {type(orig or exc).__name__}: "
-                    f"{str(orig or exc).splitlines()[0][:200]}"
-                ) from exc
+                raise _store_error(exc) from exc
 
         return await asyncio.to_thread(run)
 
@@ -130,11 +131,13 @@ class ServingStore:
         before: tuple[float, str] | None = None,
     ) -> list[tuple[ExecutionRow, str]]:
         """Newest first, with each one's AMC instance id: of the instances `visible_to` may
-        use (None: all), on one instance, in `states`; `limit` rows older than `before`."""
+        use (None: all), on one instance, in `states`; `limit` rows older than `before`.
+        Rows as a list shows them: without their SQL, input parameters, options and result
+        columns (None or empty; `execution_detail` reads them)."""
         c = t.workflow_executions.c
         i = t.amc_instances.c
         query = (
-            sa.select(t.workflow_executions, i.instance_id.label("amc_instance_id"))
+            sa.select(*LIST_COLUMNS, i.instance_id.label("amc_instance_id"))
             .join(t.amc_instances, i.id == c.instance_id)
             .order_by(c.created_at.desc(), c.id.desc())
         )
@@ -275,3 +278,11 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA query_only=1")
     cursor.close()
+
+
+def _store_error(exc: SQLAlchemyError) -> StoreError:
+    """The store's one error for a driver's (as store.Store.begin makes it)."""
+    orig = getattr(exc, "orig", None)
+    return StoreError(
+        f"database error: {type(orig or exc).__name__}: {str(orig or exc).splitlines()[0][:200]}"
+    )

@@ -51,7 +51,7 @@ def _callback_binding(request: Request, state: StateDep) -> str | None:
     response_class=RedirectResponse,
     responses={
         303: {"description": "On to the consent page (in sandbox mode, straight to the callback)."},
-        **documented(400, 401, 500, 502, 503),
+        **documented(400, 401, 422, 500, 502, 503),
     },
 )
 async def connect(
