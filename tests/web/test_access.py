@@ -105,3 +105,23 @@ def test_library_entry_opens_in_the_editor_and_sign_out_ends_the_session(
     page.goto("/editor")
     assert "/signin?next=%2Feditor" in page.url
     context.close()
+
+
+def test_connect_and_disconnect_amazon_from_the_instances_page(
+    browser: Browser, server: Server
+) -> None:
+    email = "connector@example.com"
+    server.amc("users", "create", email, "--password", "-", stdin="correct horse battery\n")
+    context = new_context(browser, server)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, email)
+    expect(page.locator("main")).to_contain_text("No instances yet")
+    page.get_by_role("link", name="Connect Amazon").click()
+    page.wait_for_url(re.compile(r"/$"), timeout=30_000)
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(len(server.instances))
+    expect(rows.first).to_contain_text("connected")
+    page.get_by_role("button", name="Disconnect Amazon").click()
+    expect(page.locator("main")).to_contain_text("No instances yet")
+    context.close()
