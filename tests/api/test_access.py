@@ -160,6 +160,16 @@ async def test_sessions_csrf_sign_out_and_password_change(api: Api) -> None:
     assert changed.status_code == 200
     assert (await api.client.get("/api/v1/me")).status_code == 401
     api.client.cookies.clear()
+    third = await api.client.post(
+        "/api/v1/session", json={"email": A, "password": "another horse 2"}
+    )
+    assert third.status_code == 200 and (await api.client.get("/api/v1/me")).status_code == 200
+    disabled = await api.client.patch(
+        f"/api/v1/users/{user_id}", json={"disabled": True}, headers=bearer(admin)
+    )
+    assert disabled.status_code == 200
+    assert (await api.client.get("/api/v1/me")).status_code == 401  # the session ended at once
+    api.client.cookies.clear()
 
 
 async def test_failed_sign_ins_are_slowed_then_refused(api: Api) -> None:
