@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -328,6 +329,7 @@ def drive_worker(
         AMAZON_CLIENT_ID=CLIENT_ID,
         AMAZON_CLIENT_SECRET=CLIENT_SECRET,
         FERNET_KEY=TokenCipher.generate_key(),
+        AMC_SECRET_KEY=secrets.token_urlsafe(48),  # real mode's `amc worker` requires it
         AMC_TIME_SCALE=str(SCALE),
         AMC_DAILY_ADHOC_QUOTA="0",
     )

@@ -33,16 +33,16 @@ def test_before_the_window_one_look_when_it_opens() -> None:
 
 
 def test_inside_the_window_the_step_follows_its_width() -> None:
-    assert check_due(1000.0, 0.0, (900.0, 3600.0), POLICY) == pytest.approx(1013.5)
+    assert check_due(1000.0, 0.0, (900.0, 3600.0), POLICY) == pytest.approx(1021.6)
     assert check_due(1000.0, 0.0, (900.0, 1000.0), POLICY) == 1006.0  # narrow: the floor
     # Longer than any run seen: the step grows slowly with the overrun.
-    assert check_due(4600.0, 0.0, (900.0, 3600.0), POLICY) == pytest.approx(4600 + 13.5 + 20)
+    assert check_due(4600.0, 0.0, (900.0, 3600.0), POLICY) == pytest.approx(4600 + 21.6 + 20)
 
 
 def test_an_instance_is_polled_for_its_most_pressing_run() -> None:
     runs = [(0.0, (900.0, 3600.0)), (950.0, (900.0, 3600.0)), (990.0, None)]
     assert next_poll(1000.0, runs, POLICY) == 1006.0  # the new unknown run: the floor
-    assert next_poll(1000.0, runs[:2], POLICY) == pytest.approx(1013.5)
+    assert next_poll(1000.0, runs[:2], POLICY) == pytest.approx(1021.6)
     assert next_poll(1000.0, [], POLICY) == 1300.0
 
 

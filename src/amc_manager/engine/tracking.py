@@ -10,7 +10,7 @@ and schedules each tracked run by where it stands against that:
 - before the shortest run seen (less a margin): nothing can be due, so one look when that
   window opens (or after `ceiling`, so a run AMC fails early is still noticed);
 - inside the window of run times seen: looks every `spread_share` of the window's width (a
-  window of 15 to 60 minutes: every 13.5 s), never more often than `floor`;
+  window of 15 to 60 minutes: every 21.6 s), never more often than `floor`;
 - longer than every run seen: the interval grows slowly with the overrun.
 
 One status listing covers every run of an instance, so an instance is polled at the earliest
@@ -32,7 +32,7 @@ class PollPolicy:
 
     floor: float
     ceiling: float
-    spread_share: float = 0.005
+    spread_share: float = 0.008
     age_share: float = 0.2
     overrun_share: float = 0.02
     margin: float = 0.9
