@@ -46,11 +46,6 @@ class Cadence:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    def describe(self) -> str:
-        if self.cron is not None:
-            return f"cron {self.cron} ({self.time_zone})"
-        return f"every {self.every} at {self.at.strftime('%H:%M')} ({self.time_zone})"
-
 
 def parse_cadence(
     *, cron: str | None, every: str | None, at: str | None, time_zone: str | None
