@@ -227,3 +227,42 @@ async def test_access_and_lost_access(tmp_path: Path, database_url: str) -> None
         assert row.reason == f"{stranger} lost access to instance {instance.instance_id}"
         cells = await runtime.store.collection_cells(theirs.collection_id)
         assert {c.state for c in cells} == {ExecutionState.QUEUED}  # none failed
+
+
+async def test_webhook_signed_with_the_secret_key(tmp_path: Path, database_url: str) -> None:
+    import httpx
+
+    from amc_manager.engine.notify import post_event, verify
+
+    seen: list[httpx.Request] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    async def post(url: str, kind: str, payload: dict[str, Any], key: str) -> bool:
+        return await post_event(url, kind, payload, key, transport=httpx.MockTransport(receive))
+
+    async with opened(tmp_path, database_url) as (runtime, instance, _user):
+        made = await col.create(
+            runtime,
+            DEFAULT_USER,
+            request(DAILY, [instance.instance_id], every=None, weeks=1, notify_url="http://h/x"),
+        )
+        loop = col.collection_loop(runtime, post=post)  # the worker's loop, its key
+        await drive_with(runtime, made.collection_id, loop)
+        await loop.step()
+        await loop.step()
+    key = (tmp_path / "home" / "secret.key").read_text().strip()  # sandbox mode's own
+    assert len(seen) == 1
+    body = seen[0].content
+    assert verify(body, seen[0].headers["X-AMC-Signature"], key)
+    event = json.loads(body)
+    assert event["event"] == "collection.complete" and event["collection_id"] == made.collection_id
+    shown = await _shown(tmp_path, database_url, made.collection_id)
+    assert shown["notified_at"] is not None
+
+
+async def _shown(tmp_path: Path, database_url: str, collection_id: str) -> dict[str, Any]:
+    async with opened(tmp_path, database_url) as (runtime, _instance, _user):
+        return (await col.show(runtime, DEFAULT_USER, collection_id)).to_json()

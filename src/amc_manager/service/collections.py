@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from amc_manager.engine.collections import (
     derive_state,
 )
 from amc_manager.engine.jobs import RunSpec, new_execution, sql_hash
-from amc_manager.engine.notify import safe_url
+from amc_manager.engine.notify import post_event, safe_url
 from amc_manager.errors import UsageError
 from amc_manager.service.access import actor, client_for, resolve_instance
 from amc_manager.service.checks import RunOptions, WindowInput, check_sql
@@ -433,7 +433,7 @@ async def _finished(runtime: Runtime, row: CollectionRow, verb: str) -> None:
             f"collection {row.id} has already ended ({view.state.value}); nothing to {verb}",
             hint=f"`amc collections retry {row.id}` runs its failed cells again"
             if view.state != CollectionState.COMPLETE
-            else None,
+            else f"see `amc collections show {row.id}`",
         )
 
 
@@ -557,11 +557,14 @@ def _opener(runtime: Runtime) -> Callable[[str], Any]:
 # --- the worker's loop ----------------------------------------------------------------------
 
 
-def collection_loop(runtime: Runtime) -> CollectionLoop:
-    """The worker's collections loop over this process's engine (one pass a second, scaled)."""
+def collection_loop(
+    runtime: Runtime, *, post: Callable[..., Awaitable[bool]] = post_event
+) -> CollectionLoop:
+    """The worker's collections loop over this process's engine (one pass a second, scaled);
+    webhooks are signed with AMC_SECRET_KEY and sent by `post`."""
     engine = runtime.engine()
 
     async def key() -> str:
         return (await runtime.secret_key()).reveal()
 
-    return CollectionLoop(runtime.store, key, interval=engine.config.scaled(1.0))
+    return CollectionLoop(runtime.store, key, interval=engine.config.scaled(1.0), post=post)
