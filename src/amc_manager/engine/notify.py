@@ -5,6 +5,9 @@ keyed with `AMC_SECRET_KEY` (`signature(body, key)` is the reference). The body 
 (Unix seconds) and a unique `id`, so a receiver can refuse replays and duplicates. A webhook
 that cannot be delivered is retried a few times and then logged; it never fails the run it
 reports on.
+
+AmcManagerError
+└── WebhookRefused    the receiver answered 5xx or 429; retried, then logged (never raised)
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from urllib.parse import urlsplit
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from amc_manager.errors import AmcManagerError
+
 logger = logging.getLogger("amc_manager.notify")
 SIGNATURE_HEADER = "X-AMC-Signature"
 ATTEMPTS = 4
 
 
-class WebhookRefused(Exception):
+class WebhookRefused(AmcManagerError):
     """The receiver answered with a server error or 429: worth another attempt."""
 
 
@@ -83,7 +88,7 @@ async def post_event(
                 with attempt:
                     response = await client.post(url, content=body, headers=headers)
                     if response.status_code >= 500 or response.status_code == 429:
-                        raise WebhookRefused(str(response.status_code))
+                        raise WebhookRefused(f"HTTP {response.status_code}")
                     if response.status_code >= 300:
                         logger.warning(
                             "webhook %s to %s refused: HTTP %s",

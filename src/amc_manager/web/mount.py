@@ -1,6 +1,14 @@
 """Attaching the dashboard to the API's app, and how every page route answers: a signed-in
 user or a redirect to the sign-in page, a 404 page for what the user cannot use, and 503
-while the browser assets are not built."""
+while the browser assets are not built.
+
+Two signals of the page routes, caught there and never shown as errors:
+
+UsageError
+├── SignInNeeded    no valid session: redirect to the sign-in page
+└── NotFound
+    └── Hidden      a page the user may not use (an admin page for a member): the 404 page
+"""
 
 from __future__ import annotations
 
@@ -16,17 +24,18 @@ from starlette.staticfiles import StaticFiles
 
 from amc_manager.api.deps import ApiState
 from amc_manager.api.security import SESSION_COOKIE
+from amc_manager.errors import UsageError
 from amc_manager.service.access import Actor
 from amc_manager.service.errors import NotFound, NotPermitted
 from amc_manager.web.assets import STATIC, load_assets
 from amc_manager.web.render import assets_missing, not_found, to_sign_in
 
 
-class SignInNeeded(Exception):
+class SignInNeeded(UsageError):
     """No valid session: the page redirects to the sign-in page."""
 
 
-class Hidden(Exception):
+class Hidden(NotFound):
     """What the user may not use (an admin page for a member): the 404 page, like the rest."""
 
 
@@ -87,7 +96,7 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except SignInNeeded:
                 return to_sign_in(request)
-            except (NotFound, NotPermitted, Hidden):
+            except (NotFound, NotPermitted):
                 seen: Viewer | None = getattr(request.state, "viewer", None)
                 return not_found(request, seen.context() if seen else {})
 
