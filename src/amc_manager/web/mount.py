@@ -67,10 +67,10 @@ async def viewer(request: Request) -> Viewer:
     cookie = request.cookies.get(SESSION_COOKIE)
     session = state.signer.read(cookie) if cookie else None
     if session is None:
-        raise SignInNeeded
+        raise SignInNeeded("sign in to see this page", hint="sign in with your e-mail and password")
     found = await session_actor(state.runtime, session.user_id, session.epoch)
     if found is None:
-        raise SignInNeeded
+        raise SignInNeeded("sign in to see this page", hint="sign in with your e-mail and password")
     request.state.viewer = Viewer(found, state.signer.csrf_token(session))
     return request.state.viewer  # type: ignore[no-any-return]
 
