@@ -75,7 +75,7 @@ async def editor_page(
     usable = [v for v in await list_instances(runtime, who.email) if v.access.value != "admin"]
     chosen = next((v for v in usable if instance in (v.id, v.instance_id)), None)
     if instance and chosen is None:
-        raise Hidden
+        raise Hidden("no such page for this user", hint="ask an admin for access")
     chosen = chosen or (usable[0] if usable else None)
     sql, params, window = await _starting_point(request, who, execution)
     if library and not sql:
@@ -211,7 +211,7 @@ async def admin_page(request: Request, who: ViewerDep) -> Response:
     from amc_manager.service.dashboard import grants_table
 
     if not who.actor.is_admin:
-        raise Hidden
+        raise Hidden("no such page for this user", hint="ask an admin for access")
     instances, rows = await grants_table(api_state(request).runtime, who.email)
     return _page(
         request, who, "admin.html", title="Users and grants", instances=instances, rows=rows
