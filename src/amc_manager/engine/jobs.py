@@ -108,9 +108,7 @@ async def enqueue(
     """Store the execution as `queued`; nothing reaches AMC until the engine admits it. With
     an `idempotency_key` already used by the user, the id of the execution it made."""
     return await store.add_execution(
-        new_execution(
-            user_id, spec, idempotency_key=idempotency_key, request_hash=request_hash
-        )
+        new_execution(user_id, spec, idempotency_key=idempotency_key, request_hash=request_hash)
     )
 
 
