@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,7 +37,8 @@ class S3Server:
         return name
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
-        """Every object key in the bucket under `prefix` (one listing page is enough here)."""
+        """Every object key in the bucket under `prefix` (one listing page is enough here),
+        without the empty folder markers pyarrow leaves when it deletes a folder's last file."""
         import xml.etree.ElementTree as ET
 
         answer = httpx.get(
@@ -44,7 +46,8 @@ class S3Server:
         )
         answer.raise_for_status()
         ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-        return [k.text or "" for k in ET.fromstring(answer.content).iter(f"{ns}Key")]
+        keys = [k.text or "" for k in ET.fromstring(answer.content).iter(f"{ns}Key")]
+        return [k for k in keys if not k.endswith("/")]
 
     def multipart_uploads(self, bucket: str) -> list[str]:
         import xml.etree.ElementTree as ET
@@ -79,3 +82,13 @@ def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
         monkeypatch.delenv(name, raising=False)
     assert os.environ["AWS_ACCESS_KEY_ID"] == CREDENTIALS["AWS_ACCESS_KEY_ID"]
     return s3_server
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No stray AMC_* settings from the machine leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("AMC_") and name != "AMC_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield

@@ -1,0 +1,111 @@
+"""Results on S3 end to end: the engine writes them there, REST serves every format from there,
+`amc results` exports from there, nothing lands on the local disk, and retention deletes them."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from amc_manager.service.retention import prune
+from amc_manager.service.runtime import Runtime
+from tests.api.conftest import SQL, bearer, make_settings, started
+from tests.rows import same_rows
+from tests.storage.conftest import S3Server
+
+AMC = Path(sys.executable).with_name("amc")
+TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
+
+
+def window() -> dict[str, str]:
+    from datetime import UTC, datetime, timedelta
+
+    end = datetime.now(UTC).date() - timedelta(days=3)
+    return {"start": str(end - timedelta(days=1)), "end": str(end)}
+
+
+async def test_results_written_read_exported_served_and_pruned_on_s3(
+    s3: S3Server, tmp_path: Path, clean_env: None
+) -> None:
+    bucket = s3.new_bucket()
+    where = {"AMC_RESULTS_URL": f"s3://{bucket}/team/results", "AMC_S3_ENDPOINT_URL": s3.endpoint}
+    settings = make_settings(tmp_path, **where)
+    async with started(settings, worker=True) as api:
+        token = await api.token()
+        listed = await api.client.get("/api/v1/instances", headers=bearer(token))
+        instance = listed.json()["items"][0]["instance_id"]
+        body = {"instance_id": instance, "sql": SQL, **window()}
+        made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
+        assert made.status_code == 201, made.text
+        execution_id = made.json()["id"]
+        done = await _wait_done(api.client, token, execution_id)
+        assert done["state"] == "succeeded", done
+        assert bucket not in json.dumps(done) and "result_path" not in done
+
+        assert s3.keys(bucket) == [f"team/results/{execution_id}.parquet"]
+        assert not list(settings.amc_home.rglob("*.parquet")), "a result stayed on local disk"
+
+        url = f"/api/v1/executions/{execution_id}/results"
+        page = (await api.client.get(url, headers=bearer(token))).json()
+        rows = page["rows"]
+        assert len(rows) == done["row_count"] > 0 and page["next_offset"] is None
+        text = (await api.client.get(f"{url}?format=csv", headers=bearer(token))).text
+        assert same_rows([[r[0], int(r[1])] for r in list(csv.reader(io.StringIO(text)))[1:]], rows)
+        lines = (await api.client.get(f"{url}?format=jsonl", headers=bearer(token))).text
+        assert same_rows([list(json.loads(x).values()) for x in lines.splitlines()], rows)
+        parquet = await api.client.get(f"{url}?format=parquet", headers=bearer(token))
+        table = pq.read_table(io.BytesIO(parquet.content))
+        assert same_rows([list(r.values()) for r in table.to_pylist()], rows)
+
+        exported = await asyncio.to_thread(_amc_results, settings.amc_home, where, execution_id)
+        from_cli = [[r[0], int(r[1])] for r in list(csv.reader(io.StringIO(exported)))[1:]]
+        assert same_rows(from_cli, rows)
+
+        # Two days later, with a retention of one day: the file goes, the execution stays.
+        later = make_settings(
+            tmp_path, **where, AMC_RESULTS_RETENTION_DAYS=1, AMC_AUDIT_RETENTION_DAYS=1
+        )
+        async with Runtime(later, clock=lambda: time.time() + 2 * 86400) as runtime:
+            assert await runtime.store.audit_counts()
+            report = await prune(runtime)
+            assert not await runtime.store.audit_counts()
+        assert report.results_deleted == 1 and report.audit_rows_deleted > 0, report
+        assert s3.keys(bucket) == []
+        gone = await api.client.get(url, headers=bearer(token))
+        assert gone.status_code == 409 and "deleted by retention" in gone.text, gone.text
+        assert bucket not in gone.text
+
+
+async def _wait_done(client: Any, token: str, execution_id: str) -> dict[str, Any]:
+    for _ in range(300):
+        got = await client.get(f"/api/v1/executions/{execution_id}", headers=bearer(token))
+        item: dict[str, Any] = got.json()
+        if item["state"] in TERMINAL:
+            return item
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"execution {execution_id} did not finish")
+
+
+def _amc_results(home: Path, where: dict[str, str], execution_id: str) -> str:
+    """`amc results ID` in another process (CSV to stdout), reading from S3."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMC_")}
+    env.update(where, AMC_HOME=str(home))
+    done = subprocess.run(
+        [str(AMC), "results", execution_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
