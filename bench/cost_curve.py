@@ -326,13 +326,19 @@ def main() -> None:
         description=ABOUT, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=len(RUNS), help="how many of the 3 runs")
+    parser.add_argument(
+        "--per-instance",
+        type=int,
+        default=PER_INSTANCE,
+        help=f"executions per instance (default {PER_INSTANCE}; fewer for a quick look)",
+    )
     options = parser.parse_args()
     admin_url = os.environ.get("AMC_TEST_POSTGRES_URL")
     if not admin_url:
         raise SystemExit("set AMC_TEST_POSTGRES_URL (bash .ci/postgres.sh prints one)")
     import tempfile
 
-    runs = [Run(w, n, i) for w, n, i in RUNS[: options.runs]]
+    runs = [Run(w, i * options.per_instance, i) for w, _, i in RUNS[: options.runs]]
     with tempfile.TemporaryDirectory(prefix="amc-cost-curve-") as tmp:
         for run in runs:
             began = time.time()

@@ -16,14 +16,14 @@ from amc_manager.engine.tracking import PollPolicy, RunTimes, check_due, next_po
 from amc_manager.store import TERMINAL_STATES, InstanceRow
 from tests.engine.conftest import SQL, opened, window
 
-POLICY = PollPolicy(floor=6.0, ceiling=300.0)
+POLICY = PollPolicy(floor=6.0, ceiling=300.0, blind_ceiling=60.0)
 STATUS_CALLS = ("executions.list", "executions.get")
 
 
 def test_nothing_learned_backs_off_with_age() -> None:
     assert check_due(100.0, 100.0, None, POLICY) == 106.0  # young: the floor
-    assert check_due(1100.0, 100.0, None, POLICY) == 1100.0 + 200.0  # 20 % of its age
-    assert check_due(10_100.0, 100.0, None, POLICY) == 10_100.0 + 300.0  # the ceiling
+    assert check_due(500.0, 100.0, None, POLICY) == 500.0 + 40.0  # 10 % of its age
+    assert check_due(10_100.0, 100.0, None, POLICY) == 10_100.0 + 60.0  # the blind ceiling
 
 
 def test_before_the_window_one_look_when_it_opens() -> None:
@@ -35,8 +35,9 @@ def test_before_the_window_one_look_when_it_opens() -> None:
 def test_inside_the_window_the_step_follows_its_width() -> None:
     assert check_due(1000.0, 0.0, (900.0, 3600.0), POLICY) == pytest.approx(1021.6)
     assert check_due(1000.0, 0.0, (900.0, 1000.0), POLICY) == 1006.0  # narrow: the floor
-    # Longer than any run seen: the step grows slowly with the overrun.
+    # Longer than any run seen: the step grows slowly with the overrun, up to the blind ceiling.
     assert check_due(4600.0, 0.0, (900.0, 3600.0), POLICY) == pytest.approx(4600 + 21.6 + 20)
+    assert check_due(9600.0, 0.0, (900.0, 3600.0), POLICY) == 9600 + 60.0
 
 
 def test_an_instance_is_polled_for_its_most_pressing_run() -> None:
@@ -57,6 +58,8 @@ def test_run_times_need_a_few_samples_per_workflow() -> None:
     times.observe(key, 20.0)  # only the latest `keep` count
     assert times.window(key) == (11.0, 20.0)
     assert times.window(("instance", "other")) is None
+    # Another instance running the same query borrows its times until it has its own.
+    assert times.window(("elsewhere", "sha")) == (11.0, 20.0)
 
 
 async def _batch(engine: Engine, instance: InstanceRow, user_id: str, count: int) -> None:

@@ -102,6 +102,7 @@ class EngineConfig:
     # Longest pause between looks at a tracked run; how often run times are re-read from the
     # store (every worker's history, not only this process's).
     poll_ceiling: float = 300.0
+    poll_blind: float = 60.0  # ... when nothing is known of a run's likely end
     run_times_refresh: float = 600.0
     # Of an instance's active slots, the share collections may hold together (the rest stays
     # for other work: engine/collections.py `collection_slots`).
@@ -157,6 +158,9 @@ class Engine:
         self.policy = PollPolicy(
             floor=self.config.scaled(self.config.poll_interval),
             ceiling=self.config.scaled(max(self.config.poll_ceiling, self.config.poll_interval)),
+            blind_ceiling=self.config.scaled(
+                max(self.config.poll_blind, self.config.poll_interval)
+            ),
         )
         # Set when a run is ready for the submission loop's next step (its download), so a
         # worker wakes that loop at once instead of at its next idle look.
