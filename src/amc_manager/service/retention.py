@@ -1,12 +1,16 @@
 """Retention as a use case: `amc db prune` and the worker's daily pass delete result files older
 than AMC_RESULTS_RETENTION_DAYS and audit rows older than AMC_AUDIT_RETENTION_DAYS, and clean
-what uploads that died left behind (temporaries, unfinished S3 multipart uploads)."""
+what uploads that died left behind (temporaries, unfinished S3 multipart uploads, this host's
+download scratch)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from amc_manager.engine.results import discard_uploads
 from amc_manager.service.runtime import Runtime
@@ -35,6 +39,8 @@ async def prune(runtime: Runtime, *, stale_upload_hours: float = STALE_UPLOAD_HO
     stale_before = now - stale_upload_hours * 3600
     removed = await discard_uploads(runtime.results, runtime.store, before=stale_before)
     removed += await runtime.results.sweep(stale_before)
+    scratch = settings.results_dir / ".parts"
+    removed += await asyncio.to_thread(_remove_stale_scratch, scratch, stale_before)
     results = 0
     if settings.results_retention_days is not None:
         results = await _prune_results(runtime, now - settings.results_retention_days * DAY)
@@ -54,6 +60,22 @@ async def _prune_results(runtime: Runtime, cutoff: float) -> int:
             await runtime.store.forget_result(kept.execution_id, kept.location)
             deleted += 1
     return deleted
+
+
+def _remove_stale_scratch(folder: Path, before: float) -> int:
+    """This host's download folders left by a worker that died (its successor may have been
+    on another host, so nobody else would ever remove them)."""
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for entry in folder.iterdir():
+        try:
+            if entry.is_dir() and entry.stat().st_mtime < before:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def retention_loop(runtime: Runtime) -> Callable[[], Awaitable[float]]:
