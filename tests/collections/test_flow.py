@@ -17,6 +17,7 @@ import pytest
 from amc_manager.client import ExecutionFailed
 from amc_manager.config import DEFAULT_USER
 from amc_manager.engine.collections import CollectionLoop
+from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
 from amc_manager.service import collections as col
 from amc_manager.service.access import grant, revoke
 from amc_manager.service.checks import WindowInput
@@ -184,12 +185,20 @@ async def drive_with(
 
 
 async def test_pause_holds_cells_resume_and_cancel(tmp_path: Path, database_url: str) -> None:
-    async with opened(tmp_path, database_url) as (runtime, instance, _user):
+    async with opened(tmp_path, database_url) as (runtime, instance, user_id):
         created = await col.create(runtime, DEFAULT_USER, request(DAILY, [instance.instance_id]))
+        first = (await runtime.store.collection_cells(created.collection_id))[0]
+        cells_window = (first.window_start, first.window_end)
         paused = await col.pause(runtime, DEFAULT_USER, created.collection_id)
         assert paused.state == "paused"
         for _ in range(3):
             assert await runtime.engine().run_once() == 0  # held: nothing is even claimed
+        # Another run on the instance ends (which wakes its queued runs): the cells stay held.
+        other = RunSpec(instance=instance, sql=DAILY, start=cells_window[0], end=cells_window[1])
+        execution_id = await enqueue(runtime.store, user_id, other)
+        done = await asyncio.wait_for(follow(runtime.engine(), execution_id, until=finished), 60)
+        assert done.state == "succeeded"
+        assert await runtime.engine().run_once() == 0
         assert (await col.show(runtime, DEFAULT_USER, created.collection_id)).totals["queued"] == 3
         resumed = await col.resume(runtime, DEFAULT_USER, created.collection_id)
         assert resumed.state == "running" and resumed.row.reason is None

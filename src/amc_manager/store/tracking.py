@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from amc_manager.store import schema as t
+from amc_manager.store.collections import HELD
 from amc_manager.store.rows import TRACKED_STATES
 from amc_manager.store.store import Store
 
@@ -123,6 +124,7 @@ async def wake_queued(store: Store, instance_pk: str, now: float) -> int:
                 c.instance_id == instance_pk,
                 c.state == "queued",
                 c.next_check_at > now,
+                c.next_check_at < HELD,  # a paused collection's cells stay held
                 c.lease_owner.is_(None),
             )
             .values(next_check_at=now)
