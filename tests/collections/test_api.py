@@ -60,6 +60,7 @@ async def test_collections_over_rest(api: Api) -> None:
     assert sorted(e["id"] for e in executions.json()["items"]) == sorted(
         c["execution_id"] for c in item["cells"]
     )
+    assert {e["collection_id"] for e in executions.json()["items"]} == {item["id"]}
 
     paused = await api.client.post(f"/api/v1/collections/{item['id']}/pause", headers=auth)
     assert paused.status_code == 200 and paused.json()["state"] == "paused"

@@ -136,6 +136,7 @@ class ExecutionOut(BaseModel):
     row_count: int | None
     error: str | None
     failure_kind: FailureKind | None
+    collection_id: str | None = Field(None, description="The collection whose cell it is.")
     advice: str | None
     results_url: str | None = Field(description="Where the rows are, once it succeeded.")
     timeline: list[TimelineOut] | None = None

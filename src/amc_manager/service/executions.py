@@ -87,6 +87,7 @@ class ExecutionView:
             "result_path": row.result_path,
             "error": row.error if row.state.terminal and row.state != "succeeded" else None,
             "failure_kind": row.failure_kind.value if row.failure_kind else None,
+            "collection_id": row.collection_id,
             "advice": row.advice,
         }
         if self.timeline:
