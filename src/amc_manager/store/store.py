@@ -123,7 +123,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         return self
 
     async def aclose(self) -> None:
-        self.close_reader()
+        await self.close_reader()
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
