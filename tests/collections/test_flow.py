@@ -275,3 +275,37 @@ async def test_webhook_signed_with_the_secret_key(tmp_path: Path, database_url: 
 async def _shown(tmp_path: Path, database_url: str, collection_id: str) -> dict[str, Any]:
     async with opened(tmp_path, database_url) as (runtime, _instance, _user):
         return (await col.show(runtime, DEFAULT_USER, collection_id)).to_json()
+
+
+async def test_saved_workflow_batch_over_a_frozen_relative_window(
+    tmp_path: Path, database_url: str
+) -> None:
+    from amc_manager.service.workflows import push
+
+    async with opened(tmp_path, database_url) as (runtime, _instance, _user):
+        instances = [i.instance_id for i in await runtime.store.list_instances(None)]
+        for target in instances:
+            await push(
+                runtime, DEFAULT_USER, instance=target, workflow_id="wf-daily", sql=DAILY,
+                source="daily.sql",
+            )  # fmt: skip
+        made = await col.create(
+            runtime,
+            DEFAULT_USER,
+            col.CollectionRequest(
+                instances=instances,
+                window=WindowInput(window="MOST_RECENT_WEEK"),
+                workflow_id="wf-daily",
+            ),
+        )
+        view = await col.show(runtime, DEFAULT_USER, made.collection_id)
+        assert view.windows == 1 and view.totals["queued"] == len(instances)
+        start, end = view.row.window_start, view.row.window_end
+        assert start.endswith("T00:00:00") and end.endswith("T00:00:00")  # frozen, explicit
+        rows = await runtime.store.list_executions(collection_id=made.collection_id)
+        assert {(r.time_window_type, r.time_window_start, r.time_window_end) for r in rows} == {
+            ("EXPLICIT", start, end)
+        }
+        assert {r.workflow_id for r in rows} == {"wf-daily"} and view.row.source is None
+        done = await drive(runtime, made.collection_id)
+        assert done.state == "complete" and done.to_json()["row_count"] == 7 * len(instances)
