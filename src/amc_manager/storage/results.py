@@ -33,11 +33,6 @@ class Results:
         self._make = make  # a location -> a storage of its kind
         self._readers: list[ResultStorage] = [writer]
 
-    @property
-    def remote(self) -> bool:
-        """Whether new results leave this host (every process reads them from there)."""
-        return "://" in self.writer.root
-
     def reader(self, location: str) -> ResultStorage:
         for storage in self._readers:
             if storage.holds(location):
