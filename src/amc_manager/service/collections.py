@@ -545,13 +545,9 @@ async def results(
 
 
 def _opener(runtime: Runtime) -> Callable[[str], Any]:
-    """How a result file is read: through result storage (a local folder or S3) when the
-    runtime has one, else from the local path the store keeps."""
-    stored = getattr(runtime, "results", None)
-    if stored is not None:
-        opener: Callable[[str], Any] = stored.open_input
-        return opener
-    return lambda location: open(location, "rb")  # noqa: SIM115 - the caller closes it
+    """How a result file is read: through result storage (a local folder or S3), wherever
+    the store says each one was kept."""
+    return runtime.results.open_input
 
 
 # --- the worker's loop ----------------------------------------------------------------------
