@@ -24,9 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from amc_manager.store import schema as t
 from amc_manager.store.collections import CollectionStore, collection_admission
 from amc_manager.store.errors import InvalidTransition, StoreError
-from amc_manager.store.schedules import ScheduleStore
-from amc_manager.store.serving import ServingStore
-from amc_manager.store.uploads import ResultStore
 from amc_manager.store.rows import (
     ACTIVE_STATES,
     OPEN_STATES,
@@ -43,6 +40,9 @@ from amc_manager.store.rows import (
     UserRow,
     allowed,
 )
+from amc_manager.store.schedules import ScheduleStore
+from amc_manager.store.serving import ServingStore
+from amc_manager.store.uploads import ResultStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -96,9 +96,7 @@ async def create_execution(
     )
     key = None if idempotency_key is None else Idempotency(idempotency_key, _request_hash(body))
     submitted = await submit(runtime, who.email, request, idempotency=key)
-    view = await show_execution(
-        runtime, who.email, submitted.execution_id, full=True, me=who.actor
-    )
+    view = await show_execution(runtime, who.email, submitted.execution_id, full=True, me=who.actor)
     response.status_code = 200 if submitted.replayed else 201
     response.headers["Location"] = f"{PREFIX}/executions/{view.id}"
     return CreatedExecution(
