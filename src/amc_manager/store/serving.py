@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,6 +35,9 @@ LIST_COLUMNS = [
     sa.null().label(col.name) if col.name in LIST_OMITS else col for col in t.workflow_executions.c
 ]
 READERS = 4  # pooled read connections (and as many more at a peak)
+# SQLite reads get threads of their own (not shared with other blocking work); two, as a read
+# is mostly Python holding the GIL, so more threads add no throughput.
+READ_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class ServingStore:
     url: str
     _reader: sa.Engine | None = None
     _async_reader: AsyncEngine | None = None
+    _read_threads: ThreadPoolExecutor | None = None
 
     if TYPE_CHECKING:
 
@@ -107,10 +112,15 @@ class ServingStore:
             except SQLAlchemyError as exc:
                 raise _store_error(exc) from exc
 
-        return await asyncio.to_thread(run)
+        if self._read_threads is None:
+            self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="amc-read")
+        return await asyncio.get_running_loop().run_in_executor(self._read_threads, run)
 
     async def close_reader(self) -> None:
         """Close the read pools (the store is closing)."""
+        if self._read_threads is not None:
+            self._read_threads.shutdown(wait=False)
+            self._read_threads = None
         if self._reader is not None:
             self._reader.dispose()
             self._reader = None
