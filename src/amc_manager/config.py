@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     poll_interval: float = Field(6.0, gt=0, validation_alias="AMC_POLL_INTERVAL")
     lease_seconds: float = Field(60.0, gt=0, validation_alias="AMC_LEASE_SECONDS")
     shutdown_timeout: float = Field(30.0, gt=0, validation_alias="AMC_SHUTDOWN_TIMEOUT")
+    # A worker beats this often (real seconds); silent for three beats, it is `lost`.
+    heartbeat_seconds: float = Field(5.0, gt=0, validation_alias="AMC_HEARTBEAT_SECONDS")
     # `amc serve`: /metrics without an admin token; browsers' origins allowed by CORS (none).
     metrics_public: bool = Field(False, validation_alias="AMC_METRICS_PUBLIC")
     cors_origins: str = Field("", validation_alias="AMC_CORS_ORIGINS")

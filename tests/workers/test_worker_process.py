@@ -1,5 +1,5 @@
-"""Real `amc worker` processes (embedded sandbox, one SQLite store, time scale 10: a beat every
-second, the floor; lost after 3 s of silence): the registry as `amc workers list --json` shows
+"""Real `amc worker` processes (embedded sandbox, one SQLite store, time scale 10, a beat every
+second: lost after 3 s of silence): the registry as `amc workers list --json` shows
 it, the metrics port, JSON log lines, and a SIGKILLed worker whose leases another worker takes
 over."""
 
@@ -39,6 +39,7 @@ def sandbox_env(tmp_path: Path, name: str, **knobs: Any) -> dict[str, str]:
         AMC_POLL_INTERVAL="1",
         AMC_REQUEST_RATE="0",
         AMC_LEASE_SECONDS="120",
+        AMC_HEARTBEAT_SECONDS="1",
     )
     return env
 

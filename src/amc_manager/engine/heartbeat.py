@@ -13,10 +13,9 @@ from amc_manager.store import Store
 from amc_manager.store.workers import beat, mark_stopped, reap_lost, register_worker
 
 logger = logging.getLogger("amc_manager.worker")
-HEARTBEAT_SECONDS = 5.0  # divided by AMC_TIME_SCALE, like every engine interval...
-# ...but never below this (real seconds): a busy event loop must not pass for a dead worker,
-# whose leases would then be released under its running steps.
-MIN_HEARTBEAT_SECONDS = 1.0
+# Real seconds (AMC_HEARTBEAT_SECONDS), never divided by AMC_TIME_SCALE: a worker whose event
+# loop is merely busy must not pass for dead, or its leases are released under its steps.
+HEARTBEAT_SECONDS = 5.0
 
 
 def package_version() -> str:

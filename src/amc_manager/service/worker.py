@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from amc_manager.engine.heartbeat import HEARTBEAT_SECONDS, MIN_HEARTBEAT_SECONDS, Heartbeat
+from amc_manager.engine.heartbeat import Heartbeat
 from amc_manager.engine.worker import Worker
 from amc_manager.service.collections import collection_loop
 from amc_manager.service.retention import retention_loop
@@ -47,7 +47,7 @@ def build_worker(
 def new_heartbeat(runtime: Runtime) -> Heartbeat:
     """The registry entry of this process's worker: its id is the engine's lease owner id."""
     engine = runtime.engine()
-    every = max(engine.config.scaled(HEARTBEAT_SECONDS), MIN_HEARTBEAT_SECONDS)
+    every = runtime.settings.heartbeat_seconds  # real seconds, whatever AMC_TIME_SCALE says
     return Heartbeat(runtime.store, engine.owner, every=every, clock=runtime.clock)
 
 
