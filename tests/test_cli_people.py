@@ -108,7 +108,20 @@ def test_an_output_nobody_can_create_is_refused_before_submission(home: Path, wh
     assert _executions_in_store(home) == before
 
 
-@pytest.mark.parametrize("args", [("--help",), ("executions", "list")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("executions", "list"),
+        ("users", "list"),
+        ("tokens", "list"),
+        ("schedules", "preview", "--every", "day", "--window", "last:7d"),
+        ("schedules", "list"),
+        ("collections", "list"),
+        ("workers", "list"),
+        ("db", "prune"),  # deletes files of a folder without reading them: no pyarrow
+    ],
+)
 def test_commands_without_amc_calls_load_no_sandbox_duckdb_or_pyarrow(
     home: Path, args: tuple[str, ...]
 ) -> None:

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 from amc_manager.client import AmcClient, Execution, InstanceRef
 from amc_manager.engine.exports import suggestions
 from amc_manager.engine.ingest import arrow_type_for, ingest_csv_parts
+from amc_manager.engine.uploads import discard_uploads
 from amc_manager.storage import Results
 from amc_manager.store import ExecutionRow, Store, StoredResult, StoreError
 
@@ -93,15 +94,3 @@ async def collect_results(
         checksum=ingested.checksum,
         advice="\n".join(advice) or None,
     )
-
-
-async def discard_uploads(
-    results: Results, store: Store, execution_id: str | None = None, *, before: float | None = None
-) -> int:
-    """Remove the temporaries of uploads that never published (of one execution, or begun
-    before `before`) and forget them; how many."""
-    stale = await store.pending_uploads(execution_id=execution_id, started_before=before)
-    for upload in stale:
-        await results.delete(upload.location)
-        await store.remove_pending_upload(upload.location)
-    return len(stale)

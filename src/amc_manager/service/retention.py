@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from amc_manager.engine.results import discard_uploads
+from amc_manager.engine.uploads import discard_uploads
 from amc_manager.service.runtime import Runtime
 
 logger = logging.getLogger("amc_manager.retention")
