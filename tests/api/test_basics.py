@@ -66,6 +66,33 @@ async def test_lists_answer_with_and_without_a_trailing_slash(api: Api) -> None:
     assert plain.json() == slashed.json() and len(plain.json()["items"]) == 2
 
 
+async def test_every_list_route_pages_with_and_without_a_trailing_slash(api: Api) -> None:
+    """Every GET answering a page (from the OpenAPI document, so new lists are covered) takes
+    `limit` and answers `{items, next_cursor}` the same with a trailing slash, no redirect."""
+    headers = bearer(await api.token())
+    spec = (await api.client.get("/api/v1/openapi.json", headers=headers)).json()
+    fill = {"instance_id": "amc515g6p1w", "schedule_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12}
+    checked = []
+    for path, operations in spec["paths"].items():
+        answer = operations.get("get", {}).get("responses", {}).get("200", {})
+        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if not schema.get("$ref", "").startswith("#/components/schemas/Page_"):
+            continue
+        url = path.format(**fill)
+        query = {"limit": 1, "instance_id": fill["instance_id"]}
+        plain = await api.client.get(url, params=query, headers=headers)
+        slashed = await api.client.get(url + "/", params=query, headers=headers)
+        assert slashed.status_code == plain.status_code, (path, slashed.text)
+        if plain.status_code == 200:
+            assert set(plain.json()) == set(slashed.json()) == {"items", "next_cursor"}, path
+            assert len(plain.json()["items"]) <= 1, path
+        else:  # an unknown schedule: the same problem, not "no such route"
+            assert slashed.json()["detail"] == plain.json()["detail"], path
+        checked.append(path)
+    assert "/api/v1/instances/{instance_id}/datasources" in checked
+    assert len(checked) >= 10, checked
+
+
 async def test_security_headers_and_no_cors_by_default(api: Api) -> None:
     answer = await api.client.get(
         "/healthz",

@@ -67,7 +67,9 @@ async def get_instance(
     return _out(await show_instance(runtime, who.email, instance_id))
 
 
-@router.get(
+@collection(
+    router,
+    "GET",
     "/{instance_id}/datasources",
     summary="The instance's tables as AMC lists them.",
     response_model=Page[DataSourceOut],
