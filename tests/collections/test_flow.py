@@ -18,6 +18,7 @@ from amc_manager.client import ExecutionFailed
 from amc_manager.config import DEFAULT_USER
 from amc_manager.engine.collections import CollectionLoop
 from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
+from amc_manager.errors import WindowError
 from amc_manager.service import collections as col
 from amc_manager.service.access import grant, revoke
 from amc_manager.service.checks import WindowInput
@@ -309,3 +310,12 @@ async def test_saved_workflow_batch_over_a_frozen_relative_window(
         assert {r.workflow_id for r in rows} == {"wf-daily"} and view.row.source is None
         done = await drive(runtime, made.collection_id)
         assert done.state == "complete" and done.to_json()["row_count"] == 7 * len(instances)
+        both = WindowInput(start=start[:10], window="MOST_RECENT_WEEK")  # refused as `amc run`
+        with pytest.raises(WindowError, match="both --window and --start/--end"):
+            await col.create(
+                runtime,
+                DEFAULT_USER,
+                col.CollectionRequest(instances=instances, window=both, workflow_id="wf-daily"),
+            )
+        listed = await col.list_collections(runtime, DEFAULT_USER)
+        assert [c.id for c in listed] == [made.collection_id]  # nothing stored

@@ -271,7 +271,10 @@ def _window_input(window: WindowInput, now: datetime) -> WindowInput:
         return window
     from amc_manager.sql.windows import resolve_window
 
-    kind = resolve_window(window=window.window, time_zone=window.time_zone).window_type
+    # START/END given too are refused with `amc run`'s words, never silently dropped
+    kind = resolve_window(
+        start=window.start, end=window.end, window=window.window, time_zone=window.time_zone
+    ).window_type
     frozen = resolve_relative(kind, window.time_zone or "UTC", now)
     start, end = _bounds(frozen)
     return WindowInput(start=start, end=end, time_zone=frozen.time_zone)
