@@ -287,7 +287,7 @@ def show(id_: IdArgument, as_json: JsonOption = False, as_user: AsOption = None)
 
         async with runtime_for(settings, calls_amc=False) as runtime:
             view = await shown(runtime, settings.user, id_)
-            made = [r.row.execution_id for r in view.history if r.row.execution_id]
+            made = [r.row.execution_id for r in view.history or () if r.row.execution_id]
             among = await visible_ids(runtime, settings.user) if made else []
             return view.to_json(), shortest_prefixes(made, among)
 

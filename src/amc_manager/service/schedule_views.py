@@ -66,8 +66,9 @@ class ScheduleView:
     row: ScheduleRow
     instance_id: str  # AMC's
     created_by: str
-    next_slots: tuple[Slot, ...] = ()
-    history: tuple[RunView, ...] = ()
+    # None in lists; `show` sets both, so its JSON always carries `next_slots` and `runs`
+    next_slots: tuple[Slot, ...] | None = None
+    history: tuple[RunView, ...] | None = None
 
     @property
     def id(self) -> str:
@@ -95,9 +96,9 @@ class ScheduleView:
             "created_at": iso(row.created_at),
             "updated_at": iso(row.updated_at),
         }
-        if self.next_slots:
+        if self.next_slots is not None:
             item["next_slots"] = [s.to_json() for s in self.next_slots]
-        if self.history:
+        if self.history is not None:
             item["runs"] = [r.to_json() for r in self.history]
         return item
 

@@ -414,8 +414,8 @@ async def _mine(runtime: Runtime, email: str, ref: str, *, full: bool, doing: st
 async def _view(
     runtime: Runtime,
     row: ScheduleRow,
-    upcoming: tuple[Slot, ...] = (),
-    history: tuple[RunView, ...] = (),
+    upcoming: tuple[Slot, ...] | None = None,
+    history: tuple[RunView, ...] | None = None,
 ) -> ScheduleView:
     instance = await runtime.store.instance_by_pk(row.instance_id)
     creator = await runtime.store.get_user(user_id=row.user_id)
