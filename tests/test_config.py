@@ -49,3 +49,4 @@ def test_invalid_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_p
         load_settings()
     assert "AMC_TIME_SCALE" in str(caught.value)
     assert "\n" not in str(caught.value)
+    assert caught.value.hint is not None and ".env" in str(caught.value)  # what to do

@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from amc_manager.errors import ConfigurationError
 
 DEFAULT_USER = "local@amc-manager"
+# contracts.md: every error says what to do; a bad setting is fixed where it was set
+SETTING_HINT = "correct it in the environment or .env; README.md's Settings lists each one"
 
 
 def default_home() -> Path:
@@ -120,7 +122,7 @@ def load_settings(**overrides: object) -> Settings:
         variable = _variable_for(field)
         message = str(first["msg"]).removeprefix("Value error, ")
         where = f"{variable}: " if variable and variable not in message else ""
-        raise ConfigurationError(f"invalid setting {where}{message}") from None
+        raise ConfigurationError(f"invalid setting {where}{message}", hint=SETTING_HINT) from None
 
 
 def _variable_for(field: str) -> str:
