@@ -54,6 +54,10 @@ async def test_collections_over_rest(api: Api) -> None:
 
     got = await api.client.get(f"/api/v1/collections/{item['id']}", headers=auth)
     assert got.status_code == 200 and got.json()["coverage"]["cells_total"] == item["cells_total"]
+    by_prefix = await api.client.get(
+        "/api/v1/executions", params={"collection_id": item["id"][:8]}, headers=auth
+    )
+    assert by_prefix.status_code == 404, by_prefix.text  # REST takes full ids only
     executions = await api.client.get(
         "/api/v1/executions", params={"collection_id": item["id"]}, headers=auth
     )

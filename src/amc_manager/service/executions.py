@@ -121,10 +121,12 @@ async def list_executions(
     before: tuple[float, str] | None = None,
     me: Actor | None = None,
     collection: str | None = None,
+    full_ids: bool = False,
 ) -> list[ExecutionView]:
     """The executions the user may see (of every instance they may use; an admin's: all),
     newest first, optionally of one instance, in one state or of one collection (every
-    attempt of its cells; an id or prefix); `limit` of them older than `before` (the last
+    attempt of its cells; an id or prefix, or with `full_ids` the full id only, as the REST
+    API takes); `limit` of them older than `before` (the last
     page's last `(row.created_at, row.id)`: keyset paging). `me`: the user, already read
     from the store for this request (the REST API's caller). Rows leave out what a list never
     shows (SQL, input parameters, options, result columns)."""
@@ -134,7 +136,7 @@ async def list_executions(
     if collection is not None:
         from amc_manager.service.collections import find_collection
 
-        found = await find_collection(runtime, email, collection)
+        found = await find_collection(runtime, email, collection, full=full_ids)
         rows = await runtime.store.list_executions(
             visible_to=None if me.is_admin else me.id,
             instance_pk=target.id if target else None,

@@ -140,6 +140,7 @@ async def list_executions(
         before=before,
         me=who.actor,
         collection=collection_id,
+        full_ids=True,
     )
     after = None
     if len(views) > limit:
