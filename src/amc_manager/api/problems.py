@@ -32,7 +32,13 @@ from amc_manager.errors import (
     WindowError,
 )
 from amc_manager.service import InvalidTransition, StoreError
-from amc_manager.service.errors import Conflict, NotFound, NotPermitted
+from amc_manager.service.errors import (
+    Conflict,
+    NotFound,
+    NotPermitted,
+    ResultGone,
+    StorageUnavailable,
+)
 from amc_manager.sql.problems import Problem as SourceProblem
 
 MEDIA_TYPE = "application/problem+json"
@@ -59,6 +65,8 @@ STATUS_OF: tuple[tuple[type[AmcManagerError], int], ...] = (
     (amc.AmcError, 502),  # AMC refused or could not be reached: the gateway's problem
     (InvalidTransition, 409),
     (StoreError, 503),
+    (StorageUnavailable, 503),  # result storage out of reach: try again later
+    (ResultGone, 409),  # as for a result pruned by retention
     (ConfigurationError, 500),
 )
 

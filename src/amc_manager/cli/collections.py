@@ -20,11 +20,22 @@ from amc_manager.cli.common import (
     settings_for,
     table,
     user_mode,
+    warn_without_worker,
+)
+from amc_manager.cli.runopts import (
+    EndOption,
+    NameOption,
+    NoLintOption,
+    ParamJsonOption,
+    ParamOption,
+    ParamsFileOption,
+    SqlFileArgument,
+    StartOption,
+    WorkflowOption,
 )
 
 if TYPE_CHECKING:
     from amc_manager.service.collections import CollectionView
-    from amc_manager.service.runtime import Runtime
 
 collections_app = typer.Typer(
     help="Collections: one query over many windows (backfills) and instances (batches).",
@@ -42,24 +53,14 @@ def register(app: typer.Typer) -> None:
 
 @collections_app.command("create")
 def create(
-    file: Annotated[
-        Path | None,
-        typer.Argument(metavar="FILE.sql", help="The SQL file (omit with --workflow)."),
-    ] = None,
-    workflow: Annotated[
-        str | None, typer.Option(metavar="WORKFLOW_ID", help="Run this saved workflow instead.")
-    ] = None,
+    file: SqlFileArgument = None,
+    workflow: WorkflowOption = None,
     instance: Annotated[
         list[str] | None,
         typer.Option(metavar="ID", help="AMC instance id or internal id (repeat for a batch)."),
     ] = None,
-    start: Annotated[
-        str | None, typer.Option(metavar="START", help="Window start: a date or a date-time.")
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(metavar="END", help="Window end; a date alone is inclusive (that day)."),
-    ] = None,
+    start: StartOption = None,
+    end: EndOption = None,
     every: Annotated[
         str | None,
         typer.Option(
@@ -79,18 +80,10 @@ def create(
     timezone: Annotated[
         str, typer.Option(metavar="TZ", help="IANA time zone of the windows.")
     ] = "UTC",
-    param: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME=VALUE", help="A text value, taken as is (repeatable)."),
-    ] = None,
-    param_json: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME=JSON", help="A typed JSON value (repeatable)."),
-    ] = None,
-    params_file: Annotated[
-        Path | None, typer.Option(metavar="FILE.json", help="A JSON object of name: value.")
-    ] = None,
-    name: Annotated[str | None, typer.Option(metavar="NAME", help="A name to show.")] = None,
+    param: ParamOption = None,
+    param_json: ParamJsonOption = None,
+    params_file: ParamsFileOption = None,
+    name: NameOption = None,
     notify: Annotated[
         str | None,
         typer.Option(
@@ -98,7 +91,7 @@ def create(
             help="POST a signed JSON event (X-AMC-Signature) when it completes or fails.",
         ),
     ] = None,
-    no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the local SQL check.")] = False,
+    no_lint: NoLintOption = False,
     as_user: AsOption = None,
 ) -> None:
     """Create a collection: one execution per (window, instance), driven by `amc worker`.
@@ -132,16 +125,9 @@ def create(
             if created.warnings:
                 sys.stderr.write(render_text(created.warnings))
             emit(created.collection_id)
-            await _warn_without_worker(runtime)
+            await warn_without_worker(runtime, collections.NO_WORKER)
 
     run_async(body)
-
-
-async def _warn_without_worker(runtime: Runtime) -> None:
-    from amc_manager.service.collections import NO_WORKER, worker_alive
-
-    if not await worker_alive(runtime):
-        say(NO_WORKER)
 
 
 @collections_app.command("list")
@@ -195,12 +181,13 @@ def show(id_: IdArgument, as_json: JsonOption = False, as_user: AsOption = None)
     settings = settings_for(as_user)
 
     async def body() -> dict[str, Any]:
+        from amc_manager.service.collections import NO_WORKER
         from amc_manager.service.collections import show as shown
 
         async with runtime_for(settings, calls_amc=False) as runtime:
             item = (await shown(runtime, settings.user, id_)).to_json()
             if item["state"] in ("running", "paused"):
-                await _warn_without_worker(runtime)
+                await warn_without_worker(runtime, NO_WORKER)
             return item
 
     item = run_async(body)
@@ -302,8 +289,7 @@ def wait(id_: IdArgument, as_user: AsOption = None) -> None:
         from amc_manager.service import collections
 
         async with runtime_for(settings, calls_amc=False) as runtime:
-            if not await collections.worker_alive(runtime):
-                say(collections.NO_WORKER)
+            await warn_without_worker(runtime, collections.NO_WORKER)
             view = await collections.wait(runtime, settings.user, id_, on_change=changed)
         failure = collections.outcome_error(view)
         if failure is not None:

@@ -67,6 +67,14 @@ def say(message: str) -> None:
     sys.stderr.flush()
 
 
+async def warn_without_worker(runtime: Runtime, notice: str) -> None:
+    """Say `notice` on stderr when no worker is alive to drive the work just asked for."""
+    from amc_manager.service.workers import worker_alive
+
+    if not await worker_alive(runtime):
+        say(notice)
+
+
 def progress(message: str) -> None:
     """Progress goes to stderr, only when stderr is a terminal (contracts.md)."""
     if sys.stderr.isatty():

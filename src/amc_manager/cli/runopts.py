@@ -18,6 +18,33 @@ R = TypeVar("R")
 FormatOption = Annotated[
     str | None, typer.Option("--format", metavar="FORMAT", help="csv, parquet, json or jsonl.")
 ]
+SqlFileArgument = Annotated[
+    Path | None,
+    typer.Argument(metavar="FILE.sql", help="The SQL file (omit with --workflow)."),
+]
+WorkflowOption = Annotated[
+    str | None, typer.Option(metavar="WORKFLOW_ID", help="Run this saved workflow instead.")
+]
+StartOption = Annotated[
+    str | None, typer.Option(metavar="START", help="Window start: a date or a date-time.")
+]
+EndOption = Annotated[
+    str | None,
+    typer.Option(metavar="END", help="Window end; a date alone is inclusive (that day)."),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="NAME=VALUE", help="A text value, taken as is (repeatable)."),
+]
+ParamJsonOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="NAME=JSON", help="A typed JSON value (repeatable)."),
+]
+ParamsFileOption = Annotated[
+    Path | None, typer.Option(metavar="FILE.json", help="A JSON object of name: value.")
+]
+NameOption = Annotated[str | None, typer.Option(metavar="NAME", help="A name to show.")]
+NoLintOption = Annotated[bool, typer.Option("--no-lint", help="Skip the local SQL check.")]
 
 
 @dataclass(frozen=True)
@@ -46,13 +73,8 @@ def run_options(
     instance: Annotated[
         str | None, typer.Option(metavar="ID", help="AMC instance id or internal id.")
     ] = None,
-    start: Annotated[
-        str | None, typer.Option(metavar="START", help="Window start: a date or a date-time.")
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(metavar="END", help="Window end; a date alone is inclusive (that day)."),
-    ] = None,
+    start: StartOption = None,
+    end: EndOption = None,
     window: Annotated[
         str | None,
         typer.Option(
@@ -64,17 +86,9 @@ def run_options(
     timezone: Annotated[
         str, typer.Option(metavar="TZ", help="IANA time zone of the window.")
     ] = "UTC",
-    param: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME=VALUE", help="A text value, taken as is (repeatable)."),
-    ] = None,
-    param_json: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME=JSON", help="A typed JSON value (repeatable)."),
-    ] = None,
-    params_file: Annotated[
-        Path | None, typer.Option(metavar="FILE.json", help="A JSON object of name: value.")
-    ] = None,
+    param: ParamOption = None,
+    param_json: ParamJsonOption = None,
+    params_file: ParamsFileOption = None,
     output: Annotated[
         Path | None, typer.Option(metavar="PATH", help="Write the rows to this file.")
     ] = None,
@@ -93,7 +107,7 @@ def run_options(
             "folded into NULL dimensions and flagged in this column.",
         ),
     ] = None,
-    no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the local SQL check.")] = False,
+    no_lint: NoLintOption = False,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Return once submitted or queued.")
     ] = False,

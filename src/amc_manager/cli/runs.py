@@ -25,7 +25,13 @@ from amc_manager.cli.common import (
     table,
     user_mode,
 )
-from amc_manager.cli.runopts import FormatOption, RunArgs, takes_run_options
+from amc_manager.cli.runopts import (
+    FormatOption,
+    RunArgs,
+    SqlFileArgument,
+    WorkflowOption,
+    takes_run_options,
+)
 
 if TYPE_CHECKING:
     from amc_manager.service.executions import ExecutionView
@@ -50,13 +56,8 @@ def register(app: typer.Typer) -> None:
 
 @takes_run_options
 def run(
-    file: Annotated[
-        Path | None,
-        typer.Argument(metavar="FILE.sql", help="The SQL file (omit with --workflow)."),
-    ] = None,
-    workflow: Annotated[
-        str | None, typer.Option(metavar="WORKFLOW_ID", help="Run this saved workflow instead.")
-    ] = None,
+    file: SqlFileArgument = None,
+    workflow: WorkflowOption = None,
     *,
     options: RunArgs,
 ) -> None:

@@ -18,6 +18,14 @@ from amc_manager.cli.common import (
     say,
     settings_for,
     table,
+    warn_without_worker,
+)
+from amc_manager.cli.runopts import (
+    NameOption,
+    ParamJsonOption,
+    ParamOption,
+    ParamsFileOption,
+    WorkflowOption,
 )
 
 if TYPE_CHECKING:
@@ -73,9 +81,7 @@ def create(
         Path | None,
         typer.Argument(metavar="FILE.sql", help="The SQL file (pushed as a saved workflow)."),
     ] = None,
-    workflow: Annotated[
-        str | None, typer.Option(metavar="WORKFLOW_ID", help="Run this saved workflow instead.")
-    ] = None,
+    workflow: WorkflowOption = None,
     instance: Annotated[
         str | None, typer.Option(metavar="ID", help="AMC instance id or internal id.")
     ] = None,
@@ -84,17 +90,10 @@ def create(
     at: AtOption = None,
     timezone: ZoneOption = "UTC",
     window: WindowOption = "",
-    param: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME=VALUE", help="A text value, taken as is (repeatable)."),
-    ] = None,
-    param_json: Annotated[
-        list[str] | None, typer.Option(metavar="NAME=JSON", help="A typed JSON value.")
-    ] = None,
-    params_file: Annotated[
-        Path | None, typer.Option(metavar="FILE.json", help="A JSON object of name: value.")
-    ] = None,
-    name: Annotated[str | None, typer.Option(metavar="NAME", help="A name to show.")] = None,
+    param: ParamOption = None,
+    param_json: ParamJsonOption = None,
+    params_file: ParamsFileOption = None,
+    name: NameOption = None,
     pause_after: Annotated[
         int | None,
         typer.Option(metavar="N", help="Pause the schedule after N failed runs in a row."),
@@ -138,13 +137,12 @@ def create(
     settings = settings_for(as_user)
 
     async def body() -> str:
-        from amc_manager.service.schedules import NO_WORKER, worker_alive
+        from amc_manager.service.schedules import NO_WORKER
         from amc_manager.service.schedules import create as created
 
         async with runtime_for(settings) as runtime:
             made = (await created(runtime, settings.user, request)).id
-            if not await worker_alive(runtime):
-                say(NO_WORKER)
+            await warn_without_worker(runtime, NO_WORKER)
             return made
 
     emit(run_async(body))

@@ -33,10 +33,12 @@ from amc_manager.errors import UsageError
 from amc_manager.service.access import actor, client_for, resolve_instance
 from amc_manager.service.checks import RunOptions, WindowInput, check_sql
 from amc_manager.service.datasources import schema_for
-from amc_manager.service.errors import Conflict, NotFound, NotPermitted
-from amc_manager.service.executions import MIN_PREFIX, iso
+from amc_manager.service.errors import Conflict, reading_results
+from amc_manager.service.executions import iso
+from amc_manager.service.lookup import by_id_or_prefix, require_creator
 from amc_manager.service.runtime import Runtime
-from amc_manager.service.workflows import push
+from amc_manager.service.workers import no_worker
+from amc_manager.service.workflows import push_to_each
 from amc_manager.sql import ParamValue, Problem, TimeWindow
 from amc_manager.sql.periods import parse_every, resolve_relative, split
 from amc_manager.sql.windows import AMC_FORMAT
@@ -44,7 +46,7 @@ from amc_manager.store.collections import CellRow, CollectionRow, NewCell, NewCo
 from amc_manager.store.rows import InstanceRow
 
 MAX_CELLS = 5000
-NO_WORKER = "no live worker: `amc worker` or `amc serve` drive collections"
+NO_WORKER = no_worker("drive collections")
 
 
 @dataclass(frozen=True)
@@ -199,16 +201,14 @@ async def create(
             hint="use a longer --every, or split the collection",
         )
     if checked.prepared is not None:
-        workflow_id = _workflow_id(checked.prepared.sql)
-        for target in targets:
-            await push(
-                runtime,
-                email,
-                instance=target.id,
-                workflow_id=workflow_id,
-                sql=checked.prepared.sql,
-                source=request.source,
-            )
+        workflow_id = await push_to_each(
+            runtime,
+            email,
+            [t.id for t in targets],
+            workflow_id=_workflow_id(checked.prepared.sql),
+            sql=checked.prepared.sql,
+            source=request.source,
+        )
         values: dict[str, Any] = dict(checked.prepared.parameter_values)
     else:
         assert request.workflow_id is not None
@@ -330,26 +330,22 @@ async def find_collection(
     me = await actor(runtime, email)
     scope = None if me.is_admin else me.id
     store = runtime.store
-    row = await store.get_collection(ref)
-    if row is not None and (scope is None or await store.collection_visible(row.id, me.id)):
-        return row
-    if full or len(ref) < MIN_PREFIX:
-        raise NotFound(
-            f"unknown collection {ref}",
-            hint=f"give the full id or a prefix of at least {MIN_PREFIX} characters",
-        )
-    matches = await store.collection_ids(visible_to=scope, prefix=ref.lower())
-    if not matches:
-        raise NotFound(f"unknown collection {ref}", hint="see `amc collections list`")
-    if len(matches) > 1:
-        shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
-        raise UsageError(
-            f"collection prefix {ref} is ambiguous: it matches {shown}",
-            hint="give more characters of the id",
-        )
-    found = await store.get_collection(matches[0])
-    assert found is not None
-    return found
+
+    async def visible(row: CollectionRow) -> bool:
+        return scope is None or await store.collection_visible(row.id, me.id)
+
+    async def prefixed(prefix: str) -> list[str]:
+        return await store.collection_ids(visible_to=scope, prefix=prefix)
+
+    return await by_id_or_prefix(
+        ref,
+        kind="collection",
+        full=full,
+        get=store.get_collection,
+        visible=visible,
+        prefixed=prefixed,
+        listed_by="amc collections list",
+    )
 
 
 async def show(runtime: Runtime, email: str, ref: str, *, full: bool = False) -> CollectionView:
@@ -407,25 +403,14 @@ async def visible_ids(runtime: Runtime, email: str) -> list[str]:
     return await runtime.store.collection_ids(visible_to=None if me.is_admin else me.id)
 
 
-async def worker_alive(runtime: Runtime) -> bool:
-    """Whether a worker is alive (its heartbeat is recent): every worker runs the collections
-    loop and the engine that drive collections."""
-    from amc_manager.service.workers import list_workers
-
-    return any(w.state == "alive" for w in await list_workers(runtime))
-
-
 # --- changing -----------------------------------------------------------------------------
 
 
 async def _own(runtime: Runtime, email: str, ref: str, full: bool, verb: str) -> CollectionRow:
     row = await find_collection(runtime, email, ref, full=full)
-    me = await actor(runtime, email)
-    if row.user_id != me.id and not me.is_admin:
-        raise NotPermitted(
-            f"only the user who created collection {row.id} or an admin may {verb} it",
-            hint="ask them or an admin",
-        )
+    await require_creator(
+        runtime, email, kind="collection", row_id=row.id, creator_id=row.user_id, verb=verb
+    )
     return row
 
 
@@ -549,8 +534,13 @@ async def results(
 
 def _opener(runtime: Runtime) -> Callable[[str], Any]:
     """How a result file is read: through result storage (a local folder or S3), wherever
-    the store says each one was kept."""
-    return runtime.results.open_input
+    the store says each one was kept; its errors as the application layer's."""
+
+    def open_input(location: str) -> Any:
+        with reading_results("a cell of the collection"):
+            return runtime.results.open_input(location)
+
+    return open_input
 
 
 # --- the worker's loop ----------------------------------------------------------------------
@@ -561,9 +551,9 @@ def collection_loop(
 ) -> CollectionLoop:
     """The worker's collections loop over this process's engine (one pass a second, scaled);
     webhooks are signed with AMC_SECRET_KEY and sent by `post`."""
+    from amc_manager.service.keys import webhook_key
+
     engine = runtime.engine()
-
-    async def key() -> str:
-        return (await runtime.secret_key()).reveal()
-
-    return CollectionLoop(runtime.store, key, interval=engine.config.scaled(1.0), post=post)
+    return CollectionLoop(
+        runtime.store, webhook_key(runtime), interval=engine.config.scaled(1.0), post=post
+    )

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from amc_manager.client import ExecutionFailed
 from amc_manager.errors import UsageError
 from amc_manager.service.access import Actor, actor, resolve_instance
-from amc_manager.service.errors import NotFound
+from amc_manager.service.errors import NotFound, ResultGone, reading_results
+from amc_manager.service.lookup import MIN_PREFIX, by_id_or_prefix
 from amc_manager.service.runtime import Runtime
 from amc_manager.storage import Results
 from amc_manager.store.rows import ExecutionEvent, ExecutionRow, ExecutionState, InstanceRow
 
-MIN_PREFIX = 6
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 FORMATS = ("csv", "parquet", "json", "jsonl")
 
 
@@ -182,26 +186,23 @@ async def find_execution(
         return (await _visible(runtime, email, ref, me=me, timeline=False)).row
     me = await actor(runtime, email)
     scope = None if me.is_admin else me.id
-    row = await runtime.store.get_execution(ref)
-    if row is not None and (scope is None or await runtime.store.may_use(me.id, row.instance_id)):
-        return row
-    if full or len(ref) < MIN_PREFIX:
-        raise NotFound(
-            f"unknown execution {ref}",
-            hint=f"give the full id or a prefix of at least {MIN_PREFIX} characters",
-        )
-    matches = await runtime.store.execution_ids(visible_to=scope, prefix=ref.lower())
-    if not matches:
-        raise NotFound(f"unknown execution {ref}", hint="see `amc executions list`")
-    if len(matches) > 1:
-        shown = ", ".join(matches[:10]) + (", ..." if len(matches) > 10 else "")
-        raise UsageError(
-            f"execution prefix {ref} is ambiguous: it matches {shown}",
-            hint="give more characters of the id",
-        )
-    found = await runtime.store.get_execution(matches[0])
-    assert found is not None
-    return found
+    store = runtime.store
+
+    async def visible(row: ExecutionRow) -> bool:
+        return scope is None or await store.may_use(me.id, row.instance_id)
+
+    async def prefixed(prefix: str) -> list[str]:
+        return await store.execution_ids(visible_to=scope, prefix=prefix)
+
+    return await by_id_or_prefix(
+        ref,
+        kind="execution",
+        full=False,
+        get=store.get_execution,
+        visible=visible,
+        prefixed=prefixed,
+        listed_by="amc executions list",
+    )
 
 
 async def show_execution(
@@ -292,10 +293,7 @@ def result_location(row: ExecutionRow) -> str:
             hint=f"amc executions wait {row.id}",
         )
     if row.result_path is None and row.result_columns is not None:  # kept, then pruned
-        raise ExecutionFailed(
-            f"the result file of execution {row.id} was deleted by retention",
-            hint="run the query again (AMC_RESULTS_RETENTION_DAYS sets how long results stay)",
-        )
+        raise ResultGone(f"the result file of execution {row.id} was deleted by retention")
     if row.result_path is None:
         raise ExecutionFailed(
             f"execution {row.id} produced no result file",
@@ -304,28 +302,44 @@ def result_location(row: ExecutionRow) -> str:
     return row.result_path
 
 
+@contextmanager
+def open_result(results: Results, row: ExecutionRow) -> Iterator[pa.NativeFile]:
+    """The stored result file of a succeeded execution, open for reading (blocking): wherever
+    it was kept; ResultGone when retention or a person deleted it, StorageUnavailable when
+    result storage cannot be reached."""
+    location = result_location(row)
+    with reading_results(f"execution {row.id}"):
+        reader = results.open_input(location)
+    with reader:
+        yield reader
+
+
 def export_rows(results: Results, row: ExecutionRow, fmt: str, target: Path | BinaryIO) -> int:
     """Write the result rows as csv, json, jsonl or parquet, read from result storage (wherever
     this result was kept); a failure is one clear error. Blocking: run it in a thread."""
+    with open_result(results, row) as source:
+        return export_opened(source, row, fmt, target)
+
+
+def export_opened(source: Any, row: ExecutionRow, fmt: str, target: Path | BinaryIO) -> int:
+    """`export_rows` from a result file already open (`open_result`). Blocking."""
     from amc_manager.engine.exports import export  # pyarrow: only when rows are written
 
-    location = result_location(row)
-    with results.open_input(location) as source:
-        try:
-            return export(source, fmt, target)  # type: ignore[arg-type]
-        except OSError as exc:
-            where = target if isinstance(target, Path) else "the output"
-            raise ExecutionFailed(
-                f"could not write the rows of {row.id} to {where}: {exc.strerror or exc}",
-                hint=f"the result is kept; write it elsewhere with `amc results {row.id} --output`",
-            ) from None
+    try:
+        return export(source, fmt, target)  # type: ignore[arg-type]
+    except OSError as exc:
+        where = target if isinstance(target, Path) else "the output"
+        raise ExecutionFailed(
+            f"could not write the rows of {row.id} to {where}: {exc.strerror or exc}",
+            hint=f"the result is kept; write it elsewhere with `amc results {row.id} --output`",
+        ) from None
 
 
 def preview(results: Results, row: ExecutionRow, limit: int) -> tuple[list[str], list[list[Any]]]:
     """Column names and the first `limit` rows of the result file (blocking)."""
     import pyarrow.parquet as pq  # only when rows are shown
 
-    with results.open_input(result_location(row)) as reader:
+    with open_result(results, row) as reader:
         source = pq.ParquetFile(reader)
         batch = next(source.iter_batches(batch_size=limit), None)
         rows = [] if batch is None else [list(r.values()) for r in batch.to_pylist()]

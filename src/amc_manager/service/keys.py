@@ -12,6 +12,7 @@ and refuses to start (exit 2, naming the variable). A process whose first key is
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from amc_manager.errors import ConfigurationError
@@ -76,3 +77,13 @@ async def rotate_key(runtime: Runtime) -> int:
     first = split_keys(runtime.fernet_key().reveal())[0]
     await runtime.store.save_fingerprints(FERNET, [fingerprint(FERNET, first)])
     return count
+
+
+def webhook_key(runtime: Runtime) -> Callable[[], Awaitable[str]]:
+    """What signs webhooks (collections' and schedules'): AMC_SECRET_KEY, read when a webhook
+    is sent, so the key is checked and loaded only by a process that sends one."""
+
+    async def key() -> str:
+        return (await runtime.secret_key()).reveal()
+
+    return key

@@ -9,12 +9,13 @@ import math
 import queue
 import threading
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from amc_manager.service.executions import export_rows, result_location
+from amc_manager.service.executions import export_opened, open_result
 from amc_manager.storage import Results
 from amc_manager.store.rows import ExecutionRow
 
@@ -35,7 +36,7 @@ class RowsPage:
 
 def rows_page(results: Results, row: ExecutionRow, offset: int, limit: int) -> RowsPage:
     """Read only the row groups that hold the page (blocking: run it in a thread)."""
-    with results.open_input(result_location(row)) as reader:
+    with open_result(results, row) as reader:
         return _page(reader, offset, limit)
 
 
@@ -105,24 +106,35 @@ class _QueueWriter:
 
 
 async def stream_export(results: Results, row: ExecutionRow, fmt: str) -> AsyncIterator[bytes]:
-    """The result as csv, json, jsonl or the Parquet file itself, chunk by chunk. Checks that
-    rows exist first, so an error is raised before the first byte (and becomes a proper error
-    answer)."""
-    result_location(row)
+    """The result as csv, json, jsonl or the Parquet file itself, chunk by chunk. The stored
+    file is opened first, so a result with no rows, one deleted, or storage out of reach is an
+    error raised here, before the first byte (a proper error answer, not a cut stream)."""
+    opened = open_result(results, row)
+    reader = await asyncio.to_thread(opened.__enter__)
+    return _chunks(opened, reader, row, fmt)
+
+
+async def _chunks(
+    opened: AbstractContextManager[Any], reader: Any, row: ExecutionRow, fmt: str
+) -> AsyncIterator[bytes]:
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(QUEUE_CHUNKS)
     writer = _QueueWriter(chunks)
 
     def work() -> None:
         try:
             if fmt == "parquet":
-                copy_rows(results, row, writer)
+                from amc_manager.engine.exports import copy_file
+
+                copy_file(reader, writer)  # type: ignore[arg-type]
             else:
-                export_rows(results, row, fmt, writer)  # type: ignore[arg-type]
+                export_opened(reader, row, fmt, writer)  # type: ignore[arg-type]
             writer.flush()
             chunks.put(None)
         except BaseException as exc:  # handed to the reader, which raises it
             if not writer.closed:
                 chunks.put(exc)
+        finally:
+            opened.__exit__(None, None, None)
 
     thread = threading.Thread(target=work, name=f"export-{row.id[:8]}", daemon=True)
     thread.start()
@@ -147,5 +159,5 @@ def copy_rows(results: Results, row: ExecutionRow, sink: Any) -> int:
     """The stored Parquet file, byte for byte, to a binary stream (blocking)."""
     from amc_manager.engine.exports import copy_file
 
-    with results.open_input(result_location(row)) as reader:
+    with open_result(results, row) as reader:
         return copy_file(reader, sink)

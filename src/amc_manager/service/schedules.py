@@ -22,8 +22,8 @@ from amc_manager.engine.scheduler import (
 )
 from amc_manager.errors import AmcManagerError, UsageError
 from amc_manager.service.access import actor, client_for, resolve_instance
-from amc_manager.service.errors import NotFound, NotPermitted
-from amc_manager.service.executions import MIN_PREFIX
+from amc_manager.service.errors import NotFound
+from amc_manager.service.lookup import by_id_or_prefix, require_creator
 from amc_manager.service.runtime import Runtime
 from amc_manager.service.schedule_views import (
     RunView,
@@ -35,6 +35,7 @@ from amc_manager.service.schedule_views import (
     stored_values,
     workflow_id_for,
 )
+from amc_manager.service.workers import no_worker
 from amc_manager.sql.schedule import (
     Cadence,
     Slot,
@@ -114,14 +115,13 @@ async def create(runtime: Runtime, email: str, request: ScheduleRequest) -> Sche
     await client_for(runtime, email, target)  # some connected user's token reaches it
     workflow_id = request.workflow_id
     if request.sql is not None:
-        from amc_manager.service.workflows import push
+        from amc_manager.service.workflows import push_to_each
 
-        workflow_id = workflow_id_for(request.source, request.sql)
-        await push(
+        workflow_id = await push_to_each(
             runtime,
             email,
-            instance=target.id,
-            workflow_id=workflow_id,
+            [target.id],
+            workflow_id=workflow_id_for(request.source, request.sql),
             sql=request.sql,
             source=request.source,
         )
@@ -154,23 +154,23 @@ async def find_schedule(
     may see (`full`: the full id only, as the REST API takes). Any other is unknown."""
     me = await actor(runtime, email)
     scope = None if me.is_admin else me.id
-    row = await runtime.store.get_schedule(ref)
-    if row is not None and (scope is None or await runtime.store.may_use(me.id, row.instance_id)):
-        return row
-    if full or len(ref) < MIN_PREFIX:
-        raise NotFound(
-            f"unknown schedule {ref}",
-            hint=f"give the full id or a prefix of at least {MIN_PREFIX} characters",
-        )
-    matches = await runtime.store.schedule_ids(visible_to=scope, prefix=ref.lower())
-    if not matches:
-        raise NotFound(f"unknown schedule {ref}", hint="see `amc schedules list`")
-    if len(matches) > 1:
-        raise UsageError(
-            f"schedule prefix {ref} is ambiguous: it matches {', '.join(matches[:10])}",
-            hint="give more characters of the id",
-        )
-    return await _row(runtime, matches[0])
+    store = runtime.store
+
+    async def visible(row: ScheduleRow) -> bool:
+        return scope is None or await store.may_use(me.id, row.instance_id)
+
+    async def prefixed(prefix: str) -> list[str]:
+        return await store.schedule_ids(visible_to=scope, prefix=prefix)
+
+    return await by_id_or_prefix(
+        ref,
+        kind="schedule",
+        full=full,
+        get=store.get_schedule,
+        visible=visible,
+        prefixed=prefixed,
+        listed_by="amc schedules list",
+    )
 
 
 async def list_schedules(
@@ -318,14 +318,7 @@ async def run_now(runtime: Runtime, email: str, ref: str, *, full: bool = False)
     return found[0]
 
 
-NO_WORKER = "no live worker: `amc worker` or `amc serve` fire the slots of schedules"
-
-
-async def worker_alive(runtime: Runtime) -> bool:
-    """Whether some worker's heartbeat is recent (every worker runs the scheduler loop)."""
-    from amc_manager.service.workers import list_workers
-
-    return any(w.state == "alive" for w in await list_workers(runtime))
+NO_WORKER = no_worker("fire the slots of schedules")
 
 
 # --- the scheduler ------------------------------------------------------------------------------
@@ -377,12 +370,13 @@ def scheduler_for(runtime: Runtime, **options: Any) -> Scheduler:
     async def fire_one(schedule: ScheduleRow, run: ScheduleRunRow, now: float) -> Fired:
         return await fire(runtime, schedule, run, now)
 
-    async def key() -> str:
-        return (await runtime.secret_key()).reveal()
+    from amc_manager.service.keys import webhook_key
 
     options.setdefault("idle", engine.config.scaled(5.0))
     options.setdefault("recover_after", engine.config.scaled(60.0))
-    return Scheduler(runtime.store, fire_one, clock=engine.clock, secret_key=key, **options)
+    return Scheduler(
+        runtime.store, fire_one, clock=engine.clock, secret_key=webhook_key(runtime), **options
+    )
 
 
 def build_scheduler(runtime: Runtime) -> Scheduler:
@@ -402,12 +396,9 @@ async def _row(runtime: Runtime, schedule_id: str) -> ScheduleRow:
 
 async def _mine(runtime: Runtime, email: str, ref: str, *, full: bool, doing: str) -> ScheduleRow:
     row = await find_schedule(runtime, email, ref, full=full)
-    me = await actor(runtime, email)
-    if row.user_id != me.id and not me.is_admin:
-        raise NotPermitted(
-            f"only the user who created schedule {row.id} or an admin may {doing} it",
-            hint="ask them or an admin",
-        )
+    await require_creator(
+        runtime, email, kind="schedule", row_id=row.id, creator_id=row.user_id, verb=doing
+    )
     return row
 
 

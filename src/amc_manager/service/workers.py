@@ -43,3 +43,14 @@ async def list_workers(runtime: Runtime) -> list[WorkerView]:
         )
         for r in rows
     ]
+
+
+async def worker_alive(runtime: Runtime) -> bool:
+    """Whether some worker's heartbeat is recent: every worker runs the loops that drive
+    collections and fire schedules, so one alive is enough for both."""
+    return any(w.state == "alive" for w in await list_workers(runtime))
+
+
+def no_worker(what: str) -> str:
+    """The one-line notice the CLI prints when no worker is alive to do `what`."""
+    return f"no live worker: `amc worker` or `amc serve` {what}"

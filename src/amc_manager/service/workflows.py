@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,25 @@ async def push(
     else:
         await client.create_workflow(target.ref(), body)
     await runtime.store.save_workflow(target.id, workflow_id, sql, sql_hash(sql) or "", params)
+
+
+async def push_to_each(
+    runtime: Runtime,
+    email: str,
+    instances: Iterable[str],
+    *,
+    workflow_id: str,
+    sql: str,
+    source: str,
+) -> str:
+    """A SQL file pushed as the saved workflow `workflow_id` on every instance (what a
+    collection or schedule made from a file runs: saved runs do not count against AMC's
+    ad-hoc daily quota); the workflow id."""
+    for instance in instances:
+        await push(
+            runtime, email, instance=instance, workflow_id=workflow_id, sql=sql, source=source
+        )
+    return workflow_id
 
 
 async def list_saved(runtime: Runtime, email: str, instance: str) -> list[SavedWorkflow]:

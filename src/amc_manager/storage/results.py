@@ -73,7 +73,9 @@ class Results:
         except FileNotFoundError:
             raise ResultMissing("the result file is missing from result storage") from None
         except OSError as exc:
-            logger.warning("reading a result failed: %s", exc)
+            # INFO: a server's or worker's log shows the cause (it may name the bucket); a
+            # CLI command, which logs only warnings, prints just the one-line error.
+            logger.info("reading a result failed: %s", exc)
             raise StorageError(f"could not read the result file: {type(exc).__name__}") from exc
 
     async def exists(self, location: str) -> bool:

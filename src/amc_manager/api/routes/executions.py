@@ -191,7 +191,7 @@ async def cancel_execution(
             "description": "A page of rows (json) or the result file.",
             "content": {media: {"schema": {"type": "string"}} for media in MEDIA.values()},
         },
-        **documented(400, 401, 404, 409, 422, 500),
+        **documented(400, 401, 404, 409, 422, 500, 503),
     },
 )
 async def results(
@@ -206,7 +206,7 @@ async def results(
     from amc_manager.service.results import rows_page, stream_export
 
     row = await find_execution(runtime, who.email, execution_id, full=True, me=who.actor)
-    result_location(row)  # 409 before any byte when there are no rows
+    result_location(row)  # 409 before any byte when there are no rows (or they were pruned)
     if format == "json":
         page = await asyncio.to_thread(rows_page, runtime.results, row, offset, limit)
         return ResultPage(
@@ -216,8 +216,10 @@ async def results(
         )
     name = f"{row.id}.{format}"
     # Every format streams from result storage (a folder or S3), wherever the file was kept.
+    # Opened before the answer starts: a deleted result (409) or storage out of reach (503)
+    # is a problem answer, not a cut stream.
     return StreamingResponse(
-        stream_export(runtime.results, row, format),
+        await stream_export(runtime.results, row, format),
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
