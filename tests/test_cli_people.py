@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_run import AMC, EXAMPLE, _executions_in_store, _instance, amc, home, run_sql
+from tests.test_cli_run import (
+    AMC,
+    EXAMPLE,
+    _dates,
+    _executions_in_store,
+    _instance,
+    amc,
+    home,
+    run_sql,
+)
 
 __all__ = ["home"]  # the fixture, shared with tests/test_cli_run.py
 HEAVY = ("duckdb", "pyarrow", "amc_manager.sandbox")
@@ -66,6 +75,39 @@ def test_an_ambiguous_prefix_is_refused_with_its_matches(home: Path) -> None:
     shorts = {line.split()[0] for line in listed}
     shared = next(i for i, (a, b) in enumerate(zip(first, twin, strict=True)) if a != b)
     assert shorts == {first[: shared + 1], twin[: shared + 1]}  # shortest unique prefixes
+
+
+def test_collections_take_prefixes_and_show_cells_by_shortest_prefix(home: Path) -> None:
+    instance = _instance(home)
+    start, end = _dates()
+    window = ("--instance", instance, "--start", start, "--end", end, "--every", "day")
+    made = [amc(home, "collections", "create", str(EXAMPLE), *window) for _ in range(2)]
+    assert [m.returncode for m in made] == [0, 0], made[0].stderr
+    assert "no live worker" in made[0].stderr  # nobody would drive it yet
+    first, second = (m.stdout.splitlines()[0] for m in made)
+    shown = amc(home, "collections", "show", first[:7], env={"COLUMNS": "80"})
+    assert shown.returncode == 0 and "no live worker" in shown.stderr, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert first in shown.stdout and all(len(line) <= 80 for line in lines), shown.stdout
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["window", "instance"])
+    listed = [line.split()[3] for line in lines[header + 1 :]]
+    executions = json.loads(amc(home, "executions", "list", "--json").stdout)
+    every = [e["id"] for e in executions]
+    expected = {
+        next(e[:n] for n in range(6, 37) if sum(i.startswith(e[:n]) for i in every) == 1)
+        for e in (x["id"] for x in executions if x["collection_id"] == first)
+    }
+    assert len(listed) == 2 and set(listed) == expected  # cells' executions, shortest prefixes
+    twin = first[:8] + second[8:]  # the two collections now share their first 8 characters
+    with sqlite3.connect(home / "home" / "amc-manager.db") as conn:
+        conn.execute("UPDATE collections SET id = ? WHERE id = ?", (twin, second))
+        for table in ("collection_cells", "workflow_executions"):
+            conn.execute(
+                f"UPDATE {table} SET collection_id = ? WHERE collection_id = ?", (twin, second)
+            )
+    refused = amc(home, "collections", "pause", first[:7])
+    assert refused.returncode == 2
+    assert "ambiguous" in refused.stderr and first in refused.stderr and twin in refused.stderr
 
 
 def test_nothing_under_amc_home_is_readable_by_others(home: Path) -> None:

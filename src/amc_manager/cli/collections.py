@@ -180,24 +180,26 @@ def show(id_: IdArgument, as_json: JsonOption = False, as_user: AsOption = None)
     """One collection: per cell its state, execution id and row count; totals per state."""
     settings = settings_for(as_user)
 
-    async def body() -> dict[str, Any]:
+    async def body() -> tuple[dict[str, Any], dict[str, str]]:
         from amc_manager.service.collections import NO_WORKER
         from amc_manager.service.collections import show as shown
+        from amc_manager.service.executions import shortest_prefixes, visible_ids
 
         async with runtime_for(settings, calls_amc=False) as runtime:
             item = (await shown(runtime, settings.user, id_)).to_json()
             if item["state"] in ("running", "paused"):
                 await warn_without_worker(runtime, NO_WORKER)
-            return item
+            made = [c["execution_id"] for c in item["cells"]]
+            return item, shortest_prefixes(made, await visible_ids(runtime, settings.user))
 
-    item = run_async(body)
+    item, short = run_async(body)
     if as_json:
         print_json(item)
         return
-    _render(item)
+    _render(item, short)
 
 
-def _render(item: dict[str, Any]) -> None:
+def _render(item: dict[str, Any], short: dict[str, str]) -> None:
     for key in ("id", "name", "state", "reason", "workflow_id", "every", "time_zone"):
         if item.get(key) is not None:
             emit(f"{key:12} {item[key]}")
@@ -212,7 +214,7 @@ def _render(item: dict[str, Any]) -> None:
                 _cell_window(c),
                 c["instance_id"],
                 c["state"],
-                c["execution_id"][:8],
+                short.get(c["execution_id"], c["execution_id"]),
                 c["row_count"],
             ]
             for c in item["cells"]
