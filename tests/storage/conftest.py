@@ -6,14 +6,26 @@ missing the S3 tests skip with the reason (a failure under AMC_TEST_NO_SKIPS=1).
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
+from tests.api.conftest import SQL, Api, bearer, clean_env
+
+__all__ = ["S3Server", "amc", "clean_env", "run_one", "window"]
+
+AMC = Path(sys.executable).with_name("amc")
+TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "amc-test-key",
@@ -84,11 +96,33 @@ def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     return s3_server
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No stray AMC_* settings from the machine leak into a test."""
-    for name in list(os.environ):
-        if name.startswith("AMC_") and name != "AMC_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield
+def amc(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`amc ARGS` in another process, with AMC_HOME=`home` and `settings` as its only AMC_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMC_")}
+    env.update(settings, AMC_HOME=str(home))
+    return subprocess.run(
+        [str(AMC), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def window() -> dict[str, str]:
+    """A two-day window safely before AMC's data lag."""
+    end = datetime.now(UTC).date() - timedelta(days=3)
+    return {"start": str(end - timedelta(days=1)), "end": str(end)}
+
+
+async def run_one(api: Api, token: str) -> dict[str, Any]:
+    """One execution of SQL over REST on the first instance, once it ended."""
+    listed = await api.client.get("/api/v1/instances", headers=bearer(token))
+    instance = listed.json()["items"][0]["instance_id"]
+    body = {"instance_id": instance, "sql": SQL, **window()}
+    made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
+    assert made.status_code == 201, made.text
+    execution_id = made.json()["id"]
+    for _ in range(300):
+        got = await api.client.get(f"/api/v1/executions/{execution_id}", headers=bearer(token))
+        item: dict[str, Any] = got.json()
+        if item["state"] in TERMINAL:
+            return item
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"execution {execution_id} did not finish")

@@ -4,17 +4,14 @@ temporaries, and this host's old download scratch; with no retention set, result
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from amc_manager.config import Settings
 from amc_manager.service.retention import prune
 from amc_manager.service.runtime import Runtime
+from tests.storage.conftest import amc
 
-AMC = Path(sys.executable).with_name("amc")
 HOURS = 3600.0
 
 
@@ -45,24 +42,15 @@ async def test_prune_removes_what_dead_uploads_left(tmp_path: Path, clean_env: N
 
 
 def test_amc_db_prune_reports_what_it_did(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMC_")}
-    env.update(AMC_HOME=str(tmp_path / "home"), AMC_AUDIT_RETENTION_DAYS="30")
-    done = subprocess.run(
-        [str(AMC), "db", "prune", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    home = tmp_path / "home"
+    done = amc(home, "db", "prune", "--json", AMC_AUDIT_RETENTION_DAYS="30")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "results_deleted": 0,
         "audit_rows_deleted": 0,
         "uploads_removed": 0,
     }
-    env["AMC_RESULTS_RETENTION_DAYS"] = "-1"
-    refused = subprocess.run(
-        [str(AMC), "db", "prune"], env=env, capture_output=True, text=True, check=False
+    refused = amc(
+        home, "db", "prune", AMC_AUDIT_RETENTION_DAYS="30", AMC_RESULTS_RETENTION_DAYS="-1"
     )
     assert refused.returncode == 2 and "AMC_RESULTS_RETENTION_DAYS" in refused.stderr

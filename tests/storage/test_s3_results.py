@@ -7,30 +7,16 @@ import asyncio
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 
 from amc_manager.service.retention import prune
 from amc_manager.service.runtime import Runtime
-from tests.api.conftest import SQL, bearer, make_settings, started
+from tests.api.conftest import bearer, make_settings, started
 from tests.rows import same_rows
-from tests.storage.conftest import S3Server
-
-AMC = Path(sys.executable).with_name("amc")
-TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
-
-
-def window() -> dict[str, str]:
-    from datetime import UTC, datetime, timedelta
-
-    end = datetime.now(UTC).date() - timedelta(days=3)
-    return {"start": str(end - timedelta(days=1)), "end": str(end)}
+from tests.storage.conftest import S3Server, amc, run_one
 
 
 async def test_results_written_read_exported_served_and_pruned_on_s3(
@@ -41,13 +27,8 @@ async def test_results_written_read_exported_served_and_pruned_on_s3(
     settings = make_settings(tmp_path, **where)
     async with started(settings, worker=True) as api:
         token = await api.token()
-        listed = await api.client.get("/api/v1/instances", headers=bearer(token))
-        instance = listed.json()["items"][0]["instance_id"]
-        body = {"instance_id": instance, "sql": SQL, **window()}
-        made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
-        assert made.status_code == 201, made.text
-        execution_id = made.json()["id"]
-        done = await _wait_done(api.client, token, execution_id)
+        done = await run_one(api, token)
+        execution_id = done["id"]
         assert done["state"] == "succeeded", done
         assert bucket not in json.dumps(done) and "result_path" not in done
 
@@ -85,27 +66,8 @@ async def test_results_written_read_exported_served_and_pruned_on_s3(
         assert bucket not in gone.text
 
 
-async def _wait_done(client: Any, token: str, execution_id: str) -> dict[str, Any]:
-    for _ in range(300):
-        got = await client.get(f"/api/v1/executions/{execution_id}", headers=bearer(token))
-        item: dict[str, Any] = got.json()
-        if item["state"] in TERMINAL:
-            return item
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"execution {execution_id} did not finish")
-
-
 def _amc_results(home: Path, where: dict[str, str], execution_id: str) -> str:
     """`amc results ID` in another process (CSV to stdout), reading from S3."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMC_")}
-    env.update(where, AMC_HOME=str(home))
-    done = subprocess.run(
-        [str(AMC), "results", execution_id],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = amc(home, "results", execution_id, **where)
     assert done.returncode == 0, done.stderr
     return done.stdout
