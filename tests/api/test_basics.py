@@ -79,7 +79,7 @@ async def test_every_list_route_pages_with_and_without_a_trailing_slash(api: Api
         if not schema.get("$ref", "").startswith("#/components/schemas/Page_"):
             continue
         url = path.format(**fill)
-        query = {"limit": 1, "instance_id": fill["instance_id"]}
+        query: dict[str, str | int] = {"limit": 1, "instance_id": fill["instance_id"]}
         plain = await api.client.get(url, params=query, headers=headers)
         slashed = await api.client.get(url + "/", params=query, headers=headers)
         assert slashed.status_code == plain.status_code, (path, slashed.text)

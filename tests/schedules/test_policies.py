@@ -45,7 +45,7 @@ async def daily(runtime: Runtime, sql: str | None = None, **extra: object) -> st
 async def history(runtime: Runtime, schedule_id: str) -> list[tuple[str, str]]:
     """(fire time UTC, state) of every run, oldest first."""
     view = await show(runtime, runtime.settings.user, schedule_id, history=1000)
-    return sorted((r.to_json()["fire_time_utc"], r.row.status) for r in view.history)
+    return sorted((r.to_json()["fire_time_utc"], r.row.status) for r in view.history or ())
 
 
 async def test_missed_slots_run_once_when_less_than_a_day_late_else_skipped(
