@@ -3,7 +3,6 @@ real store (SQLite, and PostgreSQL with AMC_TEST_POSTGRES_URL), and a webhook re
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -11,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +18,18 @@ from amc_manager.config import Settings
 from amc_manager.service.access import bootstrap_embedded
 from amc_manager.service.runtime import Runtime
 from amc_manager.store import InstanceRow
-from tests.engine.conftest import BACKENDS, clean_env, make_settings
+from tests.engine.conftest import clean_env, database_url, make_settings
 
-__all__ = ["Clock", "Receiver", "clean_env", "first_instance", "make_settings", "runtime_on", "utc"]
-from tests.engine.live import fresh_postgres
+__all__ = [
+    "Clock",
+    "Receiver",
+    "clean_env",
+    "database_url",
+    "first_instance",
+    "make_settings",
+    "runtime_on",
+    "utc",
+]
 
 
 class Clock:
@@ -46,13 +52,6 @@ def utc(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
 ) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return asyncio.run(fresh_postgres())
 
 
 @asynccontextmanager

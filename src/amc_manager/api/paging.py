@@ -64,6 +64,28 @@ def offset_page(
     return items[start:end], encode_cursor(kind, [end]) if end < len(items) else None
 
 
+def keyset_before(kind: str, cursor: str | None) -> tuple[float, str] | None:
+    """Where the next page of a newest-first list `kind` starts: the (time, id) of the last
+    item of the previous page; None for the first page, 400 for a cursor of anything else."""
+    if cursor is None:
+        return None
+    position = decode_cursor(kind, cursor)
+    if len(position) != 2 or not isinstance(position[0], int | float):
+        raise ApiProblem(400, "the cursor is not one this list gave", slug="invalid-cursor")
+    return float(position[0]), str(position[1])
+
+
+def keyset_page(
+    kind: str, items: list[T], limit: int, position: Callable[[T], tuple[float, str]]
+) -> tuple[list[T], str | None]:
+    """A page of `items` read as `limit + 1` from `keyset_before`'s position: the first
+    `limit`, and the cursor of the next page when there is one more."""
+    if len(items) <= limit:
+        return items, None
+    page = items[:limit]
+    return page, encode_cursor(kind, list(position(page[-1])))
+
+
 def collection(router: APIRouter, method: str, path: str, **kwargs: Any) -> Callable[[F], F]:
     """Register a collection route with and without a trailing slash, without a redirect
     (the second is left out of the OpenAPI document)."""

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
 from amc_manager.api.deps import CallerDep, MutatingCallerDep, RuntimeDep
-from amc_manager.api.paging import CursorQuery, LimitQuery, collection, decode_cursor, encode_cursor
-from amc_manager.api.problems import ApiProblem
+from amc_manager.api.paging import CursorQuery, LimitQuery, collection, keyset_before, keyset_page
 from amc_manager.api.routes.common import LIST, PREFIX, READ_ONE, WRITE
 from amc_manager.api.routes.validate import problem_item
 from amc_manager.api.schemas import JsonValue, Page, ProblemItem, WindowIn
@@ -153,18 +152,9 @@ async def list_collections(
 ) -> Page[CollectionOut]:
     from amc_manager.service.collections import list_collections as listed
 
-    before = None
-    if cursor is not None:
-        position = decode_cursor("collections", cursor)
-        if len(position) != 2 or not isinstance(position[0], int | float):
-            raise ApiProblem(400, "the cursor is not one this list gave", slug="invalid-cursor")
-        before = (float(position[0]), str(position[1]))
-    views = await listed(runtime, who.email, limit=limit + 1, before=before)
-    after = None
-    if len(views) > limit:
-        views = views[:limit]
-        last = views[-1].row
-        after = encode_cursor("collections", [last.created_at, last.id])
+    before = keyset_before("collections", cursor)
+    found = await listed(runtime, who.email, limit=limit + 1, before=before)
+    views, after = keyset_page("collections", found, limit, lambda v: (v.row.created_at, v.id))
     return Page[CollectionOut](
         items=[CollectionOut(**collection_out(v.to_json())) for v in views], next_cursor=after
     )

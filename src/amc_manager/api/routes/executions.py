@@ -11,8 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from amc_manager.api.deps import CallerDep, MutatingCallerDep, RuntimeDep
-from amc_manager.api.paging import CursorQuery, LimitQuery, collection, decode_cursor, encode_cursor
-from amc_manager.api.problems import ApiProblem
+from amc_manager.api.paging import CursorQuery, LimitQuery, collection, keyset_before, keyset_page
 from amc_manager.api.routes.common import LIST, PREFIX, READ_ONE, WRITE, documented
 from amc_manager.api.routes.validate import problem_item
 from amc_manager.api.schemas import (
@@ -125,13 +124,8 @@ async def list_executions(
 ) -> Page[ExecutionOut]:
     from amc_manager.service.executions import list_executions as listed
 
-    before = None
-    if cursor is not None:
-        position = decode_cursor("executions", cursor)
-        if len(position) != 2 or not isinstance(position[0], int | float):
-            raise ApiProblem(400, "the cursor is not one this list gave", slug="invalid-cursor")
-        before = (float(position[0]), str(position[1]))
-    views = await listed(
+    before = keyset_before("executions", cursor)
+    found = await listed(
         runtime,
         who.email,
         instance=instance_id,
@@ -142,11 +136,7 @@ async def list_executions(
         collection=collection_id,
         full_ids=True,
     )
-    after = None
-    if len(views) > limit:
-        views = views[:limit]
-        last = views[-1].row
-        after = encode_cursor("executions", [last.created_at, last.id])
+    views, after = keyset_page("executions", found, limit, lambda v: (v.row.created_at, v.id))
     return Page[ExecutionOut](
         items=[ExecutionOut(**execution_out(v)) for v in views], next_cursor=after
     )

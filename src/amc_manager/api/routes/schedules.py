@@ -10,8 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from amc_manager.api.deps import CallerDep, MutatingCallerDep, RuntimeDep
-from amc_manager.api.paging import CursorQuery, LimitQuery, collection, decode_cursor, encode_cursor
-from amc_manager.api.problems import ApiProblem
+from amc_manager.api.paging import CursorQuery, LimitQuery, collection, keyset_before, keyset_page
 from amc_manager.api.routes.common import LIST, PREFIX, READ_ONE, WRITE, documented
 from amc_manager.api.schemas import JsonValue, Page, Strict
 
@@ -107,15 +106,6 @@ def _values(parameters: dict[str, Any] | None) -> Any:
     return None if parameters is None else values_from_mapping(dict(parameters))
 
 
-def _before(kind: str, cursor: str | None) -> tuple[float, str] | None:
-    if cursor is None:
-        return None
-    position = decode_cursor(kind, cursor)
-    if len(position) != 2 or not isinstance(position[0], int | float):
-        raise ApiProblem(400, "the cursor is not one this list gave", slug="invalid-cursor")
-    return float(position[0]), str(position[1])
-
-
 @collection(
     router,
     "POST",
@@ -166,12 +156,9 @@ async def list_schedules(
 ) -> Page[ScheduleOut]:
     from amc_manager.service.schedules import list_schedules as listed
 
-    views = await listed(runtime, who.email, limit=limit + 1, before=_before("schedules", cursor))
-    after = None
-    if len(views) > limit:
-        views = views[:limit]
-        last = views[-1].row
-        after = encode_cursor("schedules", [last.created_at, last.id])
+    before = keyset_before("schedules", cursor)
+    found = await listed(runtime, who.email, limit=limit + 1, before=before)
+    views, after = keyset_page("schedules", found, limit, lambda v: (v.row.created_at, v.id))
     return Page[ScheduleOut](items=[ScheduleOut(**v.to_json()) for v in views], next_cursor=after)
 
 
@@ -278,20 +265,11 @@ async def list_runs(
 ) -> Page[RunOut]:
     from amc_manager.service.schedules import runs
 
-    found = await runs(
-        runtime,
-        who.email,
-        schedule_id,
-        full=True,
-        limit=limit + 1,
-        before=_before(f"runs:{schedule_id}", cursor),
-    )
-    after = None
-    if len(found) > limit:
-        found = found[:limit]
-        last = found[-1].row
-        after = encode_cursor(f"runs:{schedule_id}", [last.fire_at, last.id])
-    return Page[RunOut](items=[RunOut(**r.to_json()) for r in found], next_cursor=after)
+    kind = f"runs:{schedule_id}"
+    before = keyset_before(kind, cursor)
+    found = await runs(runtime, who.email, schedule_id, full=True, limit=limit + 1, before=before)
+    page, after = keyset_page(kind, found, limit, lambda r: (r.row.fire_at, r.row.id))
+    return Page[RunOut](items=[RunOut(**r.to_json()) for r in page], next_cursor=after)
 
 
 @router.post(
