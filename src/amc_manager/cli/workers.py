@@ -103,7 +103,7 @@ def list_(json_out: JsonOption = False) -> None:
         print_json(found)
         return
     table(  # what matters first: the rightmost columns give way on a narrow terminal
-        ("ID", "STATE", "LEASES", "HOST", "PID", "HEARTBEAT", "STARTED", "VERSION"),
+        ("id", "state", "leases", "host", "pid", "heartbeat", "started", "version"),
         [
             (
                 w["id"],
