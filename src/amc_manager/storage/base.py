@@ -12,7 +12,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -24,10 +24,27 @@ PAUSE_ENV = "AMC_TEST_UPLOAD_PAUSE"
 CHUNK = 8 << 20  # bytes read from the local file per write: memory stays flat
 
 
+class Writable(Protocol):
+    """Where an upload's bytes go: a local file, or pyarrow's stream to S3."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
 def pause_for_tests() -> None:
     seconds = os.environ.get(PAUSE_ENV)
     if seconds:
         time.sleep(float(seconds))
+
+
+def copy_chunks(source: BinaryIO, out: Writable) -> None:
+    """Copy a local file to an upload's stream, CHUNK bytes at a time (memory stays flat);
+    a test's pause after the first chunk leaves a partial upload to kill a worker in."""
+    first = True
+    while chunk := source.read(CHUNK):
+        out.write(chunk)
+        if first:
+            first = False
+            pause_for_tests()
 
 
 class ResultStorage(ABC):

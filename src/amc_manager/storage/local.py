@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amc_manager.storage.base import CHUNK, ResultStorage, pause_for_tests
+from amc_manager.storage.base import ResultStorage, copy_chunks
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -44,12 +44,7 @@ class LocalStorage(ResultStorage):
             if exc.errno != errno.EXDEV:
                 raise
         with source.open("rb") as src, target.open("wb") as out:
-            first = True
-            while chunk := src.read(CHUNK):
-                out.write(chunk)
-                if first:
-                    first = False
-                    pause_for_tests()
+            copy_chunks(src, out)
             out.flush()
             os.fsync(out.fileno())
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from amc_manager.storage.base import CHUNK, ResultStorage, pause_for_tests
+from amc_manager.storage.base import ResultStorage, copy_chunks
 from amc_manager.storage.multipart import abort_stale_uploads
 
 SCHEME = "s3://"
@@ -68,12 +68,7 @@ class S3Storage(ResultStorage):
 
     def upload(self, source: Path, temporary: str) -> None:
         with source.open("rb") as src, self.fs.open_output_stream(_path(temporary)) as out:
-            first = True
-            while chunk := src.read(CHUNK):
-                out.write(chunk)
-                if first:
-                    first = False
-                    pause_for_tests()
+            copy_chunks(src, out)
 
     def publish(self, temporary: str, final: str) -> None:
         self.fs.copy_file(_path(temporary), _path(final))

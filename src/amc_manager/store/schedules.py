@@ -360,13 +360,8 @@ class ScheduleStore:
 
 
 def _usable(user_id: str) -> sa.CompoundSelect[tuple[str]]:
-    """Pks of the instances the user may use: of accounts they connected, and granted ones
-    (as the store's own rule for executions)."""
-    i, cn, g = t.amc_instances.c, t.connections.c, t.grants.c
-    connected = (
-        sa.select(i.id)
-        .join(t.connections, cn.account_id == i.account_id)
-        .where(cn.user_id == user_id)
-    )
-    granted = sa.select(g.instance_id).where(g.user_id == user_id)
-    return sa.union(connected, granted)
+    """Pks of the instances the user may use: the store's one rule, as for executions
+    (imported when used: store.py imports this module)."""
+    from amc_manager.store.store import _usable as usable
+
+    return usable(user_id)
