@@ -46,6 +46,7 @@ from amc_manager.store.collections import CellRow, CollectionRow, NewCell, NewCo
 from amc_manager.store.rows import InstanceRow
 
 MAX_CELLS = 5000
+IDLE_FLOOR = 0.25  # real seconds: the least pause of the collections loop
 NO_WORKER = no_worker("drive collections")
 
 
@@ -555,5 +556,9 @@ def collection_loop(
 
     engine = runtime.engine()
     return CollectionLoop(
-        runtime.store, webhook_key(runtime), interval=engine.config.scaled(1.0), post=post
+        runtime.store,
+        webhook_key(runtime),
+        # time-scaled, a pass every few milliseconds would cost more CPU than the work itself
+        interval=max(engine.config.scaled(1.0), IDLE_FLOOR),
+        post=post,
     )
