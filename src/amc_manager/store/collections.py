@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from amc_manager.store import schema as t
+from amc_manager.store.access import usable_instances
 from amc_manager.store.rows import ExecutionRow, ExecutionState, NewExecution
 
 S = ExecutionState
@@ -441,11 +442,9 @@ class CollectionStore:
 
 def _visible(user_id: str) -> sa.ColumnElement[bool]:
     """The collection has no cell on an instance the user may not use."""
-    from amc_manager.store.store import _usable
-
     cell = t.collection_cells.c
     foreign = sa.exists().where(
-        cell.collection_id == t.collections.c.id, cell.instance_id.not_in(_usable(user_id))
+        cell.collection_id == t.collections.c.id, cell.instance_id.not_in(usable_instances(user_id))
     )
     return sa.not_(foreign)
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from amc_manager.store import schema as t
+from amc_manager.store.access import usable_instances
 from amc_manager.store.errors import StoreError
 from amc_manager.store.rows import TERMINAL_STATES
 
@@ -145,7 +146,7 @@ class ScheduleStore:
         c = t.schedules.c
         query = sa.select(t.schedules).order_by(c.created_at.desc(), c.id.desc())
         if visible_to is not None:
-            query = query.where(c.instance_id.in_(_usable(visible_to)))
+            query = query.where(c.instance_id.in_(usable_instances(visible_to)))
         if before is not None:
             at, last = before
             query = query.where(sa.or_(c.created_at < at, sa.and_(c.created_at == at, c.id < last)))
@@ -159,7 +160,7 @@ class ScheduleStore:
         c = t.schedules.c
         query = sa.select(c.id).where(c.id.like(prefix.replace("%", "").replace("_", "") + "%"))
         if visible_to is not None:
-            query = query.where(c.instance_id.in_(_usable(visible_to)))
+            query = query.where(c.instance_id.in_(usable_instances(visible_to)))
         async with self.begin() as conn:
             return [str(r[0]) for r in (await conn.execute(query.order_by(c.id))).all()]
 
@@ -357,11 +358,3 @@ class ScheduleStore:
         query = sa.select(c.id, c.state).where(c.id.in_(sorted(set(execution_ids))))
         async with self.begin() as conn:
             return {str(i): str(s) for i, s in (await conn.execute(query)).all()}
-
-
-def _usable(user_id: str) -> sa.CompoundSelect[tuple[str]]:
-    """Pks of the instances the user may use: the store's one rule, as for executions
-    (imported when used: store.py imports this module)."""
-    from amc_manager.store.store import _usable as usable
-
-    return usable(user_id)

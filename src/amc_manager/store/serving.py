@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from amc_manager.store import schema as t
+from amc_manager.store.access import usable_instances
 from amc_manager.store.errors import StoreError
 from amc_manager.store.rows import ApiTokenRow, ExecutionEvent, ExecutionRow, UserRow
 
@@ -48,18 +49,6 @@ class ConsentStateRow:
     binding: str
     redirect_uri: str
     expires_at: float
-
-
-def usable_instances(user_id: str) -> sa.CompoundSelect[Any]:
-    """Instance pks the user may use: of the accounts they connected, and granted ones."""
-    i, cn, g = t.amc_instances.c, t.connections.c, t.grants.c
-    connected = (
-        sa.select(i.id)
-        .join(t.connections, cn.account_id == i.account_id)
-        .where(cn.user_id == user_id)
-    )
-    granted = sa.select(g.instance_id).where(g.user_id == user_id)
-    return sa.union(connected, granted)
 
 
 class ServingStore:

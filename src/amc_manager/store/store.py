@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from amc_manager.store import schema as t
+from amc_manager.store.access import usable_instances
 from amc_manager.store.collections import CollectionStore, collection_admission
 from amc_manager.store.errors import InvalidTransition, StoreError
 from amc_manager.store.rows import (
@@ -520,7 +521,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         """The instances the user may use (connected or granted); None: every instance."""
         query = self._instances_query()
         if user_id is not None:
-            query = query.where(t.amc_instances.c.id.in_(_usable(user_id)))
+            query = query.where(t.amc_instances.c.id.in_(usable_instances(user_id)))
         async with self.begin() as conn:
             rows = (await conn.execute(query.order_by(t.amc_instances.c.instance_id))).all()
         return [InstanceRow.from_row(r) for r in rows]
@@ -531,7 +532,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         i = t.amc_instances.c
         query = self._instances_query().where(sa.or_(i.instance_id == ref, i.id == ref))
         if user_id is not None:
-            query = query.where(i.id.in_(_usable(user_id)))
+            query = query.where(i.id.in_(usable_instances(user_id)))
         async with self.begin() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else InstanceRow.from_row(row)
@@ -568,7 +569,9 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         """The user is enabled and connected the instance's account or was granted it."""
         u = t.users.c
         query = sa.select(u.id).where(
-            u.id == user_id, u.disabled.is_(False), sa.literal(instance_pk).in_(_usable(user_id))
+            u.id == user_id,
+            u.disabled.is_(False),
+            sa.literal(instance_pk).in_(usable_instances(user_id)),
         )
         async with self.begin() as conn:
             return (await conn.execute(query)).first() is not None
@@ -733,7 +736,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         if user_id is not None:
             query = query.where(c.user_id == user_id)
         if visible_to is not None:
-            query = query.where(c.instance_id.in_(_usable(visible_to)))
+            query = query.where(c.instance_id.in_(usable_instances(visible_to)))
         if before is not None:
             at, last_id = before
             query = query.where(
@@ -761,7 +764,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         if user_id is not None:
             query = query.where(c.user_id == user_id)
         if visible_to is not None:
-            query = query.where(c.instance_id.in_(_usable(visible_to)))
+            query = query.where(c.instance_id.in_(usable_instances(visible_to)))
         if prefix:
             query = query.where(c.id.startswith(prefix, autoescape=True))
         async with self.begin() as conn:
@@ -1236,18 +1239,6 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             )
             rows = (await conn.execute(query)).all()
         return upto, [(float(a), float(b)) for a, b in rows if a is not None]
-
-
-def _usable(user_id: str) -> sa.CompoundSelect[tuple[str]]:
-    """Pks of the instances the user may use: of accounts they connected, and granted ones."""
-    i, cn, g = t.amc_instances.c, t.connections.c, t.grants.c
-    connected = (
-        sa.select(i.id)
-        .join(t.connections, cn.account_id == i.account_id)
-        .where(cn.user_id == user_id)
-    )
-    granted = sa.select(g.instance_id).where(g.user_id == user_id)
-    return sa.union(connected, granted)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
