@@ -6,9 +6,7 @@ All the queries run at once against one shared embedded sandbox, in-process."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +15,7 @@ from amc_manager.sandbox.embedded import EmbeddedSandbox
 from amc_manager.service.library import LibraryEntry, list_entries
 from amc_manager.sql import lint, prepare, render_text, schema_for_sandbox
 from tests.sandbox.conftest import make_config
-from tests.sandbox.helpers import Api, window
+from tests.sandbox.helpers import Api, Outcome, run_adhoc, window
 
 ENTRIES = list_entries()
 WINDOW_DAYS = 28
@@ -25,32 +23,10 @@ WAIT_SECONDS = 240.0
 CONFIG = {"paid_features": True, "duration": "0", "max_running_per_instance": 100}
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What creating and running one entry's execution gave."""
-
-    status_code: int
-    details: str = ""
-    execution: dict[str, Any] = field(default_factory=dict)
-    rows: list[list[str]] = field(default_factory=list)
-
-
 async def run_entry(api: Api, entry: LibraryEntry, start: str, end: str) -> Outcome:
     """An ad-hoc execution of the entry as the client sends it (defaults for every value)."""
-    body = {
-        "workflow": prepare(entry.sql, {}).workflow(),
-        "timeWindowType": "EXPLICIT",
-        "timeWindowStart": start,
-        "timeWindowEnd": end,
-        "timeWindowTimeZone": "UTC",
-    }
-    response = await api.request("POST", f"{api.base}/workflowExecutions", json=body)
-    created: dict[str, Any] = response.json()
-    if response.status_code != 200:
-        return Outcome(response.status_code, str(created.get("details", created)))
-    final = await api.wait(created["workflowExecutionId"], timeout=WAIT_SECONDS)
-    rows = await api.rows(final["workflowExecutionId"]) if final["status"] == "SUCCEEDED" else []
-    return Outcome(response.status_code, execution=final, rows=rows)
+    workflow = prepare(entry.sql, {}).workflow()
+    return await run_adhoc(api, workflow, start, end, timeout=WAIT_SECONDS)
 
 
 async def run_all(state_dir: Path) -> dict[str, Outcome | BaseException]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -110,3 +111,34 @@ class Api:
         final = await self.wait(created.json()["workflowExecutionId"])
         assert final["status"] == "SUCCEEDED", final
         return final, await self.rows(final["workflowExecutionId"])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What creating (and, when accepted, running) one ad-hoc execution gave."""
+
+    status_code: int
+    details: str = ""
+    execution: dict[str, Any] = field(default_factory=dict)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+async def run_adhoc(
+    api: Api, workflow: dict[str, Any], start: str, end: str, *, timeout: float
+) -> Outcome:
+    """Create an ad-hoc execution of `workflow` over [start, end) UTC and, once accepted, wait
+    for its end and read its rows."""
+    body = {
+        "workflow": workflow,
+        "timeWindowType": "EXPLICIT",
+        "timeWindowStart": start,
+        "timeWindowEnd": end,
+        "timeWindowTimeZone": "UTC",
+    }
+    response = await api.request("POST", f"{api.base}/workflowExecutions", json=body)
+    created: dict[str, Any] = response.json()
+    if response.status_code != 200:
+        return Outcome(response.status_code, str(created.get("details", created)))
+    final = await api.wait(created["workflowExecutionId"], timeout=timeout)
+    rows = await api.rows(final["workflowExecutionId"]) if final["status"] == "SUCCEEDED" else []
+    return Outcome(response.status_code, execution=final, rows=rows)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 import amc_manager
 from amc_manager.sandbox.embedded import EmbeddedSandbox
 from tests.sandbox.conftest import make_config
-from tests.sandbox.helpers import Api, window
+from tests.sandbox.helpers import Api, Outcome, run_adhoc, window
 
 EXAMPLES = Path(amc_manager.__file__).parent / "examples"
 VALID = sorted(EXAMPLES.glob("*.sql"))
@@ -31,16 +30,6 @@ COMPILE_PREFIX = "Was unable to compile workflow"
 PARAM = re.compile(r"^--\s*@param\s+(?P<name>\w+)\s+(?P<type>\S+)(?:\s+(?P<default>.+?))?\s*$")
 EXPECT = re.compile(r"^--\s*expect:\s*(?P<fragment>.+?)\s*$")
 ARRAY_TYPE = re.compile(r"^ARRAY<(?P<element>\w+)>$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What creating (and, when accepted, running) one example's execution gave."""
-
-    status_code: int
-    details: str = ""
-    execution: dict[str, Any] = field(default_factory=dict)
-    rows: list[list[str]] = field(default_factory=list)
 
 
 def leading_comments(sql: str) -> list[str]:
@@ -101,20 +90,7 @@ async def run_example(api: Api, path: Path, start: str, end: str) -> Outcome:
     parameters = input_parameters(sql)
     if parameters:
         workflow["inputParameters"] = parameters
-    body = {
-        "workflow": workflow,
-        "timeWindowType": "EXPLICIT",
-        "timeWindowStart": start,
-        "timeWindowEnd": end,
-        "timeWindowTimeZone": "UTC",
-    }
-    response = await api.request("POST", f"{api.base}/workflowExecutions", json=body)
-    created: dict[str, Any] = response.json()
-    if response.status_code != 200:
-        return Outcome(response.status_code, str(created.get("details", created)))
-    final = await api.wait(created["workflowExecutionId"], timeout=WAIT_SECONDS)
-    rows = await api.rows(final["workflowExecutionId"]) if final["status"] == "SUCCEEDED" else []
-    return Outcome(response.status_code, execution=final, rows=rows)
+    return await run_adhoc(api, workflow, start, end, timeout=WAIT_SECONDS)
 
 
 async def run_all(state_dir: Path) -> dict[str, Outcome | BaseException]:
