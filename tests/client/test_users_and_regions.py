@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from amc_manager.client import (
-    AccessToken,
     Account,
     AccountRef,
     AmcClient,
@@ -86,6 +85,7 @@ async def test_eu_instance_uses_the_eu_api_and_token_hosts(live: Any) -> None:
     na, eu = live(), live()
     store = InMemoryTokenStore()
     user = USERS[0]
+    now = [time.time()]
     await store.save_refresh_token(user, Secret(na.sandbox.config.refresh_token))
     async with httpx.AsyncClient(timeout=30) as http:
         client = AmcClient(
@@ -95,6 +95,7 @@ async def test_eu_instance_uses_the_eu_api_and_token_hosts(live: Any) -> None:
             user=user,
             hosts={Region.NA: hosts_of(na), Region.EU: hosts_of(eu)},
             budget=RateLimiter(0),
+            clock=lambda: now[0],
         )
         assert await client.list_workflows(instance_in(eu, Region.EU)) == []
         na_seen, eu_seen = await stats_of(na), await stats_of(eu)
@@ -103,7 +104,7 @@ async def test_eu_instance_uses_the_eu_api_and_token_hosts(live: Any) -> None:
 
         token = await store.access_token(user)
         assert token is not None
-        await store.save_access_token(user, AccessToken(token.value, time.time() - 1))
+        now[0] = token.expires_at + 1  # the token's life passes: the next call needs a grant
         assert await client.list_workflows(instance_in(na, Region.NA)) == []
         na_seen, eu_seen = await stats_of(na), await stats_of(eu)
         assert (na_seen["requests_total"], na_seen["token_grants"]) == (1, 1)

@@ -55,10 +55,23 @@ async def runtime_for(settings: Settings, *, calls_amc: bool = True) -> AsyncIte
 
 
 def run_async(body: Callable[[], Awaitable[T]]) -> T:
+    """Run `body` on uvloop when installed (it comes with uvicorn[standard], as `amc serve`
+    uses it): every store statement hops to a driver thread and back, and asyncio's own loop
+    spends a good part of a worker's CPU on those hops."""
+
     async def main() -> T:
         return await body()
 
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(main())
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is not built for every platform
+        return None
+    return uvloop.new_event_loop
 
 
 def say(message: str) -> None:

@@ -130,6 +130,10 @@ class TokenManager:
         self._audit = audit
         self._lock = asyncio.Lock()
         self._lifetime: float | None = None
+        # The token last read or granted, and when: while fresh it serves calls for up to
+        # `reread_seconds` without a store read (a worker makes several calls a second).
+        self._held: tuple[AccessToken, float] | None = None
+        self.reread_seconds = 60.0
         self.grants = 0
         install_audit_hooks(http)
 
@@ -146,10 +150,21 @@ class TokenManager:
 
     async def current(self, *, token_url: str | None = None) -> Secret:
         """A token that is valid for at least the refresh margin (proactive refresh)."""
+        held = self._held
+        if (
+            held is not None
+            and self._fresh(held[0])
+            and self._clock() - held[1] < self.reread_seconds
+        ):
+            return held[0].value
         token = await self._store.access_token(self.user)
         if token is not None and self._fresh(token):
+            self._hold(token)
             return token.value
         return await self.refresh(stale=token.value if token else None, token_url=token_url)
+
+    def _hold(self, token: AccessToken) -> None:
+        self._held = (token, self._clock())
 
     async def expires_at(self) -> float | None:
         token = await self._store.access_token(self.user)
@@ -158,11 +173,14 @@ class TokenManager:
     async def refresh(self, *, stale: Secret | None, token_url: str | None = None) -> Secret:
         """Get a new access token unless another caller already replaced `stale`."""
         async with self._lock:
+            self._held = None  # a token AMC refused is never handed out again
             token = await self._store.access_token(self.user)
             if token is not None and token.value != stale and self._fresh(token):
+                self._hold(token)
                 return token.value
             fresh = await self._grant(token_url or self._token_url)
             await self._store.save_access_token(self.user, fresh)
+            self._hold(fresh)
             return fresh.value
 
     async def exchange_code(
@@ -186,6 +204,7 @@ class TokenManager:
                     "Login with Amazon's answer carried no refresh token"
                 )
             await self._store.save_refresh_token(self.user, Secret(body["refresh_token"]))
+            self._held = None
             await self._store.save_access_token(self.user, self._access_token(body))
 
     async def _grant(self, token_url: str) -> AccessToken:

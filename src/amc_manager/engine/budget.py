@@ -35,6 +35,10 @@ class StoreBudget:
         self.params = BudgetParams(rate, min_rate, recovery_seconds, recovery_step)
         self._clock = clock
         self._sleep = sleep
+        # Each key's row as this process last wrote it: the next write is tried against it
+        # first (one statement); another process's write in between sends it down the
+        # read-and-retry path.
+        self._written: dict[str, BudgetRow] = {}
 
     @property
     def rate(self) -> float:
@@ -52,9 +56,9 @@ class StoreBudget:
 
         def step(row: BudgetRow | None) -> tuple[BudgetRow, float]:
             state, wait = reserve(self._state_of(row), now, self.params)
-            return BudgetRow(**asdict(state)), wait
+            return self._wrote(key, BudgetRow(**asdict(state))), wait
 
-        wait = await update_budget(self._store, key, step)
+        wait = await update_budget(self._store, key, step, guess=self._written.pop(key, None))
         if wait > 0:
             await self._sleep(wait)
 
@@ -65,9 +69,14 @@ class StoreBudget:
 
         def step(row: BudgetRow | None) -> tuple[BudgetRow, None]:
             state = penalize(self._state_of(row), now, retry_after, self.params)
-            return BudgetRow(**asdict(state)), None
+            return self._wrote(key, BudgetRow(**asdict(state))), None
 
-        await update_budget(self._store, key, step)
+        await update_budget(self._store, key, step, guess=self._written.pop(key, None))
+
+    def _wrote(self, key: str, row: BudgetRow) -> BudgetRow:
+        """Remember the row a step is about to write (the last step run is the one written)."""
+        self._written[key] = row
+        return row
 
     def _state_of(self, row: BudgetRow | None) -> BudgetState:
         return self.params.fresh() if row is None else BudgetState(**asdict(row))

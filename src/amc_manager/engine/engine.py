@@ -154,6 +154,9 @@ class Engine:
         # In-flight steps, bounded by `limit_steps` (`amc worker --concurrency`).
         self._slots: asyncio.Semaphore | None = None
         self.run_times = RunTimes()
+        # Each instance's next status listing as this process planned it (`_track`): a run
+        # submitted meanwhile joins it rather than asking for a look of its own.
+        self._planned: dict[str, float] = {}
         self._run_times_read: dict[str, float] = {}  # instance pk -> when read from the store
         self.policy = PollPolicy(
             floor=self.config.scaled(self.config.poll_interval),
@@ -470,6 +473,16 @@ class Engine:
         ]
         return min(due) if due else now + self.policy.ceiling
 
+    def _first_look(self, row: ExecutionRow) -> float:
+        """A run just submitted is first looked at with its instance's next listing when one
+        is planned within the blind ceiling (a listing covers every run of the instance), else
+        when it may have ended."""
+        now = self.clock()
+        planned = self._planned.get(row.instance_id)
+        if planned is not None and now < planned <= now + self.policy.blind:
+            return planned
+        return self._next_poll([row])
+
     async def _learn(self, instance_pk: str) -> None:
         """Read the instance's recent run times from the store now and then: every worker's
         finished runs count, not only those this process saw end."""
@@ -511,7 +524,7 @@ class Engine:
         if state == S.DOWNLOADING:
             next_check_at = self.clock()
         elif next_check_at is None:
-            next_check_at = self._next_poll([row])
+            next_check_at = self._first_look(row) if submitted else self._next_poll([row])
         recorded = await self.store.record_status(
             row.id,
             self.owner,
@@ -596,6 +609,7 @@ class Engine:
         # The instance's next poll: when the first of its runs still open may have ended.
         open_rows = [r for r, e in found if AMC_TO_STATE.get(e.status, S.RUNNING) in TRACKED]
         poll_at = self._next_poll(open_rows)
+        self._planned[rows[0].instance_id] = poll_at
         unchanged: list[str] = []
         for row, execution in found:
             if execution.status == row.amc_status:

@@ -5,7 +5,7 @@ long as its previous runs did. So the engine learns, per instance and workflow (
 workflow's id, else the SQL's hash), how long AMC took from submission to the final status,
 and schedules each tracked run by where it stands against that:
 
-- nothing learned yet: looks back off with the run's age (a run 10 minutes old is looked at
+- nothing learned yet: looks back off with the run's age (a run 5 minutes old is looked at
   every minute, never less often than `blind_ceiling`);
 - before the shortest run seen (less a margin): nothing can be due, so one look when that
   window opens (or after `ceiling`, so a run AMC fails early is still noticed);
@@ -37,7 +37,7 @@ class PollPolicy:
     # run of a query is not noticed minutes late).
     blind_ceiling: float | None = None
     spread_share: float = 0.008
-    age_share: float = 0.1
+    age_share: float = 0.2
     overrun_share: float = 0.02
     margin: float = 0.9
 

@@ -18,6 +18,10 @@ Step = Callable[[], Awaitable[float]]
 # Longest idle pause, in real seconds whatever the time scale: how soon work that another
 # process adds is noticed. What this process schedules itself wakes its loops on time.
 MAX_IDLE = 0.5
+# Least pause of the other loops (scheduler, collections, ...), in real seconds whatever the
+# time scale: time-scaled, they would look at the store every few milliseconds, and a pass
+# costs more CPU than it finds work.
+LOOP_FLOOR = 0.5
 
 
 class WorkerFailed(AmcManagerError):
@@ -82,7 +86,7 @@ class Worker:
         }
         if self.refresh_tokens is not None:
             loops["token refresh"] = self._refresh_step(self.refresh_tokens)
-        loops.update(self.extra_loops)
+        loops.update({name: self._floored(step) for name, step in self.extra_loops.items()})
         tasks = [
             asyncio.create_task(self._supervise(name, step), name=f"worker {name}")
             for name, step in loops.items()
@@ -104,16 +108,18 @@ class Worker:
     def _engine_step(
         self, states: Sequence[ExecutionState], *, wake: asyncio.Event | None = None
     ) -> Step:
-        """A pass over `states`; with nothing done, an idle wait until the next run falls
-        due, cut short by `wake` (this process's tracking found a result to download)."""
+        """A pass over `states`; unless it took a full batch, an idle wait until the next run
+        falls due, cut short by `wake` (this process's tracking found a result to download).
+        (A pass that claimed fewer than a batch took everything due: claiming again at once
+        would cost a statement to find nothing.)"""
 
         async def step() -> float:
             if wake is not None:
                 wake.clear()
+            # The audit sink writes its rows in short batches of its own; `flush` is for the
+            # drain (a flush per pass cost a transaction per AMC call).
             done = await self.engine.run_once(states=states)
-            if self.flush is not None:
-                await self.flush()
-            if not done:
+            if done < self.engine.config.claim_batch:  # nothing more is due this instant
                 await self._idle(states, wake)
             return 0.0
 
@@ -129,6 +135,13 @@ class Worker:
             await self._pause(min(max(wait, self.idle), max(MAX_IDLE, self.idle)), wake)
             if wait <= MAX_IDLE or (wake is not None and wake.is_set()):
                 return
+
+    @staticmethod
+    def _floored(step: Step) -> Step:
+        async def floored() -> float:
+            return max(await step(), LOOP_FLOOR)
+
+        return floored
 
     def _refresh_step(self, refresh: Callable[[], Awaitable[None]]) -> Step:
         async def step() -> float:

@@ -46,7 +46,6 @@ from amc_manager.store.collections import CellRow, CollectionRow, NewCell, NewCo
 from amc_manager.store.rows import InstanceRow
 
 MAX_CELLS = 5000
-IDLE_FLOOR = 0.25  # real seconds: the least pause of the collections loop
 NO_WORKER = no_worker("drive collections")
 
 
@@ -558,7 +557,6 @@ def collection_loop(
     return CollectionLoop(
         runtime.store,
         webhook_key(runtime),
-        # time-scaled, a pass every few milliseconds would cost more CPU than the work itself
-        interval=max(engine.config.scaled(1.0), IDLE_FLOOR),
+        interval=engine.config.scaled(1.0),  # the worker keeps a floor (engine.worker)
         post=post,
     )

@@ -77,7 +77,6 @@ __all__ = [
 
 NEXT_SLOTS = 5
 HISTORY = 20
-IDLE_FLOOR = 0.5  # real seconds: the least pause of the scheduler loop
 
 
 # --- use cases ----------------------------------------------------------------------------------
@@ -373,8 +372,8 @@ def scheduler_for(runtime: Runtime, **options: Any) -> Scheduler:
 
     from amc_manager.service.keys import webhook_key
 
-    # A time-scaled engine would look every few milliseconds: half a real second is soon enough.
-    options.setdefault("idle", max(engine.config.scaled(5.0), IDLE_FLOOR))
+    # Time-scaled, the worker keeps the loop's pauses above a floor (engine.worker LOOP_FLOOR).
+    options.setdefault("idle", engine.config.scaled(5.0))
     options.setdefault("recover_after", engine.config.scaled(60.0))
     return Scheduler(
         runtime.store, fire_one, clock=engine.clock, secret_key=webhook_key(runtime), **options

@@ -39,14 +39,24 @@ async def read_budget(store: Store, key: str) -> BudgetRow | None:
         return await _read(conn, store, key, lock=False)
 
 
-async def update_budget(store: Store, key: str, step: Step[R]) -> R:
+async def update_budget(
+    store: Store, key: str, step: Step[R], *, guess: BudgetRow | None = None
+) -> R:
     """Apply `step` to `key`'s row atomically and return its result.
 
     Compare-and-set: the write applies only if the row is still what was read, else the step
     runs again on the new row. SQLite's driver begins a transaction only at the first write,
     so there the SELECT alone would let two callers take the same slot (PostgreSQL also locks
     the row with FOR UPDATE, so there the first write always wins).
+
+    `guess`: the row as this caller last wrote it. While nobody else wrote since (one worker
+    per instance, the usual case), the step applies to it in one statement, no read.
     """
+    if guess is not None:
+        after, result = step(guess)
+        async with store.begin() as conn:
+            if await _write(conn, store, key, guess, after):
+                return result
     while True:
         async with store.begin() as conn:
             before = await _read(conn, store, key, lock=True)

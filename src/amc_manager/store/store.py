@@ -798,26 +798,19 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         )
         if ids is not None:
             due = sa.and_(due, c.id.in_(list(ids)))
-        query = sa.select(c.id).where(due).order_by(c.next_check_at, c.created_at).limit(limit)
-        expires = now + lease
+        chosen = sa.select(c.id).where(due).order_by(c.next_check_at, c.created_at).limit(limit)
+        if self.dialect == "postgresql":  # rows another worker is claiming are skipped
+            chosen = chosen.with_for_update(skip_locked=True)
+        # One statement (a claim runs for every engine pass): SQLite runs it under its write
+        # lock, PostgreSQL locks the chosen rows, so no run is leased twice.
+        claim = (
+            t.workflow_executions.update()
+            .where(c.id.in_(chosen.scalar_subquery()))
+            .values(lease_owner=owner, lease_expires_at=now + lease)
+            .returning(*t.workflow_executions.c)
+        )
         async with self.begin() as conn:
-            if self.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = [str(r[0]) for r in (await conn.execute(query)).all()]
-            if not ids:
-                return []
-            # One statement for the batch: `due` again, so a run another process took in
-            # between (SQLite locks only at the first write) is left alone; the rows this
-            # statement leased are the ones now carrying this owner and this expiry.
-            done = await conn.execute(
-                t.workflow_executions.update()
-                .where(c.id.in_(ids), due)
-                .values(lease_owner=owner, lease_expires_at=expires)
-            )
-            if not done.rowcount:
-                return []
-            mine = sa.and_(c.id.in_(ids), c.lease_owner == owner, c.lease_expires_at == expires)
-            rows = (await conn.execute(sa.select(t.workflow_executions).where(mine))).all()
+            rows = (await conn.execute(claim)).all()
         return [ExecutionRow.from_row(r) for r in rows]
 
     async def release(
