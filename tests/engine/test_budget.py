@@ -106,3 +106,39 @@ async def test_limiter_and_store_budget_take_the_same_aimd_steps(store: Store) -
     assert rates[-1] == 10
     assert in_store[6].paused_until == 1002.5
     assert memory_clock.waits[4] == 1.5  # the request after the burst waited out the pause
+
+
+async def test_two_processes_alternating_on_one_row_take_each_step_once(store: Store) -> None:
+    # Each budget tries its next write against the row as it last wrote it; here the other
+    # one always wrote in between, so every such guess is stale and must fall back to reading
+    # the row: the stored states are those of one budget taking every event in turn.
+    clock = Clock()
+    budgets = [
+        StoreBudget(
+            store,
+            PARAMS.max_rate,
+            min_rate=PARAMS.min_rate,
+            recovery_seconds=PARAMS.recovery_seconds,
+            recovery_step=PARAMS.recovery_step,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        for _ in range(2)
+    ]
+    states = []
+    for index, event in enumerate(EVENTS):
+        clock.now = event.at
+        budget = budgets[index % 2]
+        if event.kind == "acquire":
+            await budget.acquire(KEY)
+        else:
+            await budget.penalize(KEY, event.retry_after)
+        states.append(await budget.state(KEY))
+    assert states == expected()
+    # ... and one that alone writes the row keeps taking steps from it.
+    alone, state = budgets[0], states[-1]
+    for _ in range(3):
+        clock.now = 1060.0
+        await alone.acquire(KEY)
+        state, _ = reserve(state, 1060.0, PARAMS)
+    assert await alone.state(KEY) == state

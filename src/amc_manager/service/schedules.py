@@ -333,7 +333,9 @@ async def fire(runtime: Runtime, schedule: ScheduleRow, run: ScheduleRunRow, now
     store = runtime.store
     creator = await store.get_user(user_id=schedule.user_id)
     instance = await store.instance_by_pk(schedule.instance_id)
-    if creator is None or creator.disabled or not await store.may_use(creator.id, instance.id):
+    # The store's one access rule (a disabled user may use nothing); checked here too, not only
+    # when the engine submits, so the schedule pauses with the reason instead of failing runs.
+    if creator is None or not await store.may_use(creator.id, instance.id):
         who = creator.email if creator is not None else schedule.user_id
         return Fired(lost_access=f"{who} lost access to instance {instance.instance_id}")
     key = f"schedule:{schedule.id}:{run.slot_key}"
