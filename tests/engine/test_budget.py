@@ -54,6 +54,19 @@ class Clock:
         self.waits.append(seconds)
 
 
+def store_budget(store: Store, clock: Clock) -> StoreBudget:
+    """A process's view of the shared budget, with PARAMS, on `clock`."""
+    return StoreBudget(
+        store,
+        PARAMS.max_rate,
+        min_rate=PARAMS.min_rate,
+        recovery_seconds=PARAMS.recovery_seconds,
+        recovery_step=PARAMS.recovery_step,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
 def expected() -> list[BudgetState]:
     """The pure functions applied by hand: what both budgets must hold after each event."""
     state, states = PARAMS.fresh(), []
@@ -76,15 +89,7 @@ async def test_limiter_and_store_budget_take_the_same_aimd_steps(store: Store) -
         clock=memory_clock,
         sleep=memory_clock.sleep,
     )
-    shared = StoreBudget(
-        store,
-        PARAMS.max_rate,
-        min_rate=PARAMS.min_rate,
-        recovery_seconds=PARAMS.recovery_seconds,
-        recovery_step=PARAMS.recovery_step,
-        clock=store_clock,
-        sleep=store_clock.sleep,
-    )
+    shared = store_budget(store, store_clock)
     in_memory, in_store = [], []
     for event in EVENTS:
         memory_clock.now = store_clock.now = event.at
@@ -113,18 +118,7 @@ async def test_two_processes_alternating_on_one_row_take_each_step_once(store: S
     # one always wrote in between, so every such guess is stale and must fall back to reading
     # the row: the stored states are those of one budget taking every event in turn.
     clock = Clock()
-    budgets = [
-        StoreBudget(
-            store,
-            PARAMS.max_rate,
-            min_rate=PARAMS.min_rate,
-            recovery_seconds=PARAMS.recovery_seconds,
-            recovery_step=PARAMS.recovery_step,
-            clock=clock,
-            sleep=clock.sleep,
-        )
-        for _ in range(2)
-    ]
+    budgets = [store_budget(store, clock) for _ in range(2)]
     states = []
     for index, event in enumerate(EVENTS):
         clock.now = event.at

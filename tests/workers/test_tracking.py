@@ -22,7 +22,7 @@ STATUS_CALLS = ("executions.list", "executions.get")
 
 def test_nothing_learned_backs_off_with_age() -> None:
     assert check_due(100.0, 100.0, None, POLICY) == 106.0  # young: the floor
-    assert check_due(500.0, 100.0, None, POLICY) == 500.0 + 40.0  # 10 % of its age
+    assert check_due(300.0, 100.0, None, POLICY) == 300.0 + 40.0  # 20 % of its age
     assert check_due(10_100.0, 100.0, None, POLICY) == 10_100.0 + 60.0  # the blind ceiling
 
 

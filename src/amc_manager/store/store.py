@@ -112,6 +112,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             return self
         kwargs: dict[str, Any] = {}
         if self.url.startswith("sqlite"):
+            _require_sqlite(3, 35)  # claims are `UPDATE ... RETURNING`
             path = Path(self.url.split(":///", 1)[1])
             path.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
@@ -1291,3 +1292,15 @@ async def user_email(store: Store, user_id: str) -> str:
     async with store.begin() as conn:
         row = (await conn.execute(sa.select(t.users.c.email).where(t.users.c.id == user_id))).one()
     return str(row[0])
+
+
+def _require_sqlite(*least: int) -> None:
+    import sqlite3
+
+    if sqlite3.sqlite_version_info < least:
+        needed = ".".join(map(str, least))
+        raise StoreError(
+            f"the store needs SQLite {needed} or newer; this Python has {sqlite3.sqlite_version}",
+            hint="use a Python built with a newer SQLite (3.11 on Debian 12 has 3.40), "
+            "or PostgreSQL (AMC_DATABASE_URL)",
+        )
