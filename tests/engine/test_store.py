@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,10 +21,9 @@ from amc_manager.store import (
     Store,
     StoredResult,
     StoreError,
-    database_url_for,
 )
 from amc_manager.store.rows import InstanceRow
-from amc_manager.store.store import head_revision
+from amc_manager.store.store import head_revision, require_sqlite
 
 S = ExecutionState
 
@@ -327,13 +325,7 @@ async def test_release_hands_the_run_over(store: Store) -> None:
     assert await store.execution_ids(prefix=execution_id[:6]) == [execution_id]
 
 
-async def test_an_sqlite_too_old_for_returning_is_refused_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sqlite3
-
-    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
-    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+def test_an_sqlite_too_old_for_returning_is_refused_in_one_line() -> None:
     with pytest.raises(StoreError, match=r"needs SQLite 3\.35 or newer; this Python has 3\.31\.1"):
-        await Store(database_url_for(None, tmp_path)).open()
-    assert not (tmp_path / "amc-manager.db").exists()  # nothing half-made
+        require_sqlite((3, 31, 1), "3.31.1", (3, 35))
+    require_sqlite((3, 40, 1), "3.40.1", (3, 35))  # new enough: nothing to say

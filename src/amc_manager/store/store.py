@@ -112,7 +112,10 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             return self
         kwargs: dict[str, Any] = {}
         if self.url.startswith("sqlite"):
-            _require_sqlite(3, 35)  # claims are `UPDATE ... RETURNING`
+            import sqlite3
+
+            # claims are `UPDATE ... RETURNING`
+            require_sqlite(sqlite3.sqlite_version_info, sqlite3.sqlite_version, (3, 35))
             path = Path(self.url.split(":///", 1)[1])
             path.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
@@ -1294,13 +1297,12 @@ async def user_email(store: Store, user_id: str) -> str:
     return str(row[0])
 
 
-def _require_sqlite(*least: int) -> None:
-    import sqlite3
-
-    if sqlite3.sqlite_version_info < least:
+def require_sqlite(have: tuple[int, ...], text: str, least: tuple[int, ...]) -> None:
+    """Refuse an SQLite older than `least` (`have`/`text`: this Python's, as sqlite3 says)."""
+    if have < least:
         needed = ".".join(map(str, least))
         raise StoreError(
-            f"the store needs SQLite {needed} or newer; this Python has {sqlite3.sqlite_version}",
+            f"the store needs SQLite {needed} or newer; this Python has {text}",
             hint="use a Python built with a newer SQLite (3.11 on Debian 12 has 3.40), "
             "or PostgreSQL (AMC_DATABASE_URL)",
         )
