@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
+from amc_manager.engine.engine import Engine
 from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
 from amc_manager.engine.worker import Worker
 from amc_manager.service.runtime import Runtime
@@ -127,23 +128,43 @@ async def test_compile_error_fails_with_amc_message(
             assert [e.state for e in events] == ["queued", "submitting", "failed"]
 
 
-async def test_result_columns_typed_from_output_columns(tmp_path: Path, database_url: str) -> None:
+@pytest.mark.parametrize("downloader", ["same", "other"])
+async def test_result_columns_typed_from_output_columns(
+    tmp_path: Path, database_url: str, downloader: str
+) -> None:
     """The sandbox declares outputColumns as AMC does: a STRING column of digits stays text
-    (inference alone would make it a number)."""
+    (inference alone would make it a number). The process that saw the run succeed types the
+    result from that status, without asking AMC again; another process (its predecessor
+    died after the status look) asks AMC for the execution."""
     sql = (
         "SELECT CAST(advertiser_id AS STRING) AS advertiser_code, SUM(impressions) AS n "
         "FROM dsp_impressions GROUP BY 1"
     )
     async with opened(tmp_path, database_url) as (runtime, instance, user_id):
+        operations: list[str] = []
+        runtime.audit.observer = lambda event: operations.append(event.operation)
         start, end = window()
-        row = await _run(
-            runtime, user_id, RunSpec(instance=instance, sql=sql, start=start, end=end)
-        )
+        spec = RunSpec(instance=instance, sql=sql, start=start, end=end)
+        execution_id = await enqueue(runtime.store, user_id, spec)
+        first = runtime.engine()
+        while (row := await runtime.store.get_execution(execution_id)) is not None and (
+            row.state not in ("downloading", "succeeded")
+        ):
+            await first.run_once()
+            await asyncio.sleep(0.02)
+        finisher = first
+        if downloader == "other":
+            finisher = Engine(
+                runtime.store, runtime.client, runtime.settings.results_dir, first.config
+            )
+        row = await asyncio.wait_for(follow(finisher, execution_id, until=finished), 60)
         assert row.state == "succeeded" and row.result_path is not None
         table = pq.read_table(row.result_path)
         assert table.schema.types == [pa.string(), pa.int64()]
         codes = table.column("advertiser_code").to_pylist()
         assert codes and all(str(code).isdigit() for code in codes)
+        after = operations[operations.index("executions.downloadUrls") :]
+        assert ("executions.get" in after) == (downloader == "other"), operations
 
 
 async def test_failure_at_amc_is_typed_failed(tmp_path: Path, database_url: str) -> None:

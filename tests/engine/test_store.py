@@ -24,6 +24,7 @@ from amc_manager.store import (
 )
 from amc_manager.store.rows import InstanceRow
 from amc_manager.store.store import head_revision, require_sqlite
+from amc_manager.store.tracking import next_due, release_aligned
 
 S = ExecutionState
 
@@ -329,3 +330,83 @@ def test_an_sqlite_too_old_for_returning_is_refused_in_one_line() -> None:
     with pytest.raises(StoreError, match=r"needs SQLite 3\.35 or newer; this Python has 3\.31\.1"):
         require_sqlite((3, 31, 1), "3.31.1", (3, 35))
     require_sqlite((3, 40, 1), "3.40.1", (3, 35))  # new enough: nothing to say
+
+
+B = time.time() + 10_000.0  # the tracking tests' time origin
+
+
+async def _tracked(store: Store, count: int) -> tuple[InstanceRow, list[str]]:
+    """`count` runs of one instance submitted to AMC (pending), nobody holding them; times
+    from `B`, later than the queue's own."""
+    user_id, instance = await _instance(store)
+    spec = RunSpec(
+        instance=instance, sql="SELECT 1", start="2026-01-01T00:00:00", end="2026-01-02T00:00:00"
+    )
+    ids = [await enqueue(store, user_id, spec) for _ in range(count)]
+    for n, execution_id in enumerate(ids):
+        assert await store.claim("w", B + 100, 30, 10, ids=[execution_id])
+        assert await _admit(store, instance, execution_id, now=B + 100)
+        assert await store.record_status(
+            execution_id,
+            "w",
+            S.PENDING,
+            amc_status="PENDING",
+            amc_execution_id=f"amc-{n}",
+            submitted_at=B + 100,
+            next_check_at=B + 200 + n,
+        )
+    return instance, ids
+
+
+async def test_a_worker_keeps_what_it_tracks_between_looks(store: Store) -> None:
+    """After a look, `keep` leaves the instance's runs leased to the worker that looked (the
+    ones nobody held too) until `keep` after its next look: it alone wakes for them and
+    claims them then; another worker takes them only once that lease lapses."""
+    tracked = [s.value for s in (S.PENDING, S.RUNNING)]
+    instance, ids = await _tracked(store, 3)
+    looked = await store.claim("w1", B + 201, 30, 10, held=True)
+    assert sorted(r.id for r in looked) == sorted(ids[:2])  # the third is due at 202
+    assert (
+        await release_aligned(
+            store, ids[:2], "w1", instance_pk=instance.id, next_check_at=B + 260, keep=30.0
+        )
+        == 3
+    )
+    rows = [await _get(store, i) for i in ids]
+    assert {(r.lease_owner, r.lease_expires_at, r.next_check_at) for r in rows[:2]} == {
+        ("w1", B + 290, B + 260)
+    }
+    assert (rows[2].lease_owner, rows[2].next_check_at) == ("w1", B + 202)  # never later
+    assert await next_due(store, tracked, B + 201, owner="w2") is None
+    assert await next_due(store, tracked, B + 201, owner="w1") == B + 202
+    assert await store.claim("w2", B + 265, 30, 10, held=True) == []
+    assert await store.claim("w1", B + 201.5, 30, 10, held=True) == []  # not due yet
+    again = await store.claim("w1", B + 265, 30, 10, held=True)
+    assert sorted(r.id for r in again) == sorted(ids)
+    # Without `held`, a kept lease is not taken, even by its owner (a one-off follower).
+    assert (
+        await release_aligned(
+            store, ids, "w1", instance_pk=instance.id, next_check_at=B + 300, keep=30.0
+        )
+        == 3
+    )
+    assert await store.claim("w1", B + 310, 30, 10) == []
+    # w1 died: its leases lapse 30 s after the look it planned, and w2 carries on.
+    assert await store.claim("w2", B + 329, 30, 10, held=True) == []
+    assert sorted(r.id for r in await store.claim("w2", B + 331, 30, 10, held=True)) == sorted(ids)
+
+
+async def test_without_keep_a_look_releases_and_aligns(store: Store) -> None:
+    instance, ids = await _tracked(store, 3)
+    assert len(await store.claim("w1", B + 201, 30, 10)) == 2
+    assert (
+        await release_aligned(store, ids[:1], "w1", instance_pk=instance.id, next_check_at=B + 260)
+        == 1
+    )  # the third (nobody's, due at 202) stays; the second is still w1's step
+    rows = [await _get(store, i) for i in ids]
+    assert [(r.lease_owner, r.next_check_at) for r in rows] == [
+        (None, B + 260),
+        ("w1", B + 201),
+        (None, B + 202),
+    ]
+    assert await next_due(store, [S.PENDING.value], B + 205) == B + 202

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
 from amc_manager.engine.worker import Worker, WorkerFailed
 from amc_manager.errors import AmcManagerError
 from amc_manager.service.runtime import Runtime
-from amc_manager.store import ExecutionState
+from amc_manager.store import ExecutionRow, ExecutionState
 from tests.engine.conftest import SQL, opened, window
 from tests.engine.live import TRACKING_FAULT
 
@@ -83,5 +85,48 @@ async def test_stop_cuts_in_flight_steps_short_and_hands_the_runs_over(
         )
         assert [r.state for r in done] == [ExecutionState.SUCCEEDED] * 3
         assert len({r.amc_execution_id for r in done}) == 3
+        assert runtime.embedded is not None
+        assert runtime.embedded.sandbox.stats.executions_created == 3
+
+
+async def test_a_peer_claims_nothing_another_worker_tracks_until_its_leases_lapse(
+    tmp_path: Path,
+) -> None:
+    """Two workers' engines on one store: once the first has looked at the instance, it
+    keeps the instance's tracked runs leased between looks, so the second neither claims
+    them nor wakes for them; when the first stops looking (it died), the second carries the
+    runs on once the kept leases lapse (the lease plus the look the first had planned)."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    async with opened(tmp_path, url, sandbox={"duration": "3"}) as (runtime, instance, user_id):
+        start, end = window()
+        spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        ids = [await enqueue(runtime.store, user_id, spec) for _ in range(3)]
+        config = replace(runtime.engine().config, lease_seconds=1.0)
+        first, second = (
+            Engine(runtime.store, runtime.client, runtime.settings.results_dir, config)
+            for _ in range(2)
+        )
+        first.keep_leases = second.keep_leases = True
+        tracked = [ExecutionState.PENDING, ExecutionState.RUNNING]
+
+        async def rows() -> list[ExecutionRow]:
+            return [r for r in await runtime.store.list_executions() if r.id in ids]
+
+        async def looked() -> None:
+            while not any(r.lease_owner == first.owner for r in await rows()):
+                await first.run_once()  # submits the three, then looks at them
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(looked(), 30)
+        kept = [r for r in await rows() if r.state in tracked]
+        assert kept and all(r.lease_owner == first.owner for r in kept)
+        assert await second.next_due(tracked) is None
+        assert await second.run_once(states=tracked) == 0
+
+        await asyncio.sleep(max(r.lease_expires_at or 0.0 for r in kept) - time.time() + 0.1)
+        done = await asyncio.wait_for(
+            asyncio.gather(*(follow(second, i, until=finished) for i in ids)), 60
+        )
+        assert [r.state for r in done] == [ExecutionState.SUCCEEDED] * 3
         assert runtime.embedded is not None
         assert runtime.embedded.sandbox.stats.executions_created == 3

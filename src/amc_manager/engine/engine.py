@@ -19,7 +19,7 @@ import os
 import secrets
 import socket
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -47,7 +47,7 @@ from amc_manager.engine.collections import (
 )
 from amc_manager.engine.jobs import amc_request
 from amc_manager.engine.results import collect_results
-from amc_manager.engine.tracking import Key, PollPolicy, RunTimes, check_due
+from amc_manager.engine.tracking import Key, PollPolicy, RunTimes, next_poll
 from amc_manager.logs import bound
 from amc_manager.storage import Results, open_results
 from amc_manager.store import (
@@ -83,6 +83,7 @@ REJECTED_ADVICE = (
 )
 LOST_ACCESS = (ReauthenticationRequired, AuthenticationError, PermissionDeniedError)
 TRACKED = frozenset(TRACKED_STATES)
+ENDED_KEPT = 1000  # succeeded runs whose final status is kept for their download
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,14 @@ class Engine:
         # submitted meanwhile joins it rather than asking for a look of its own.
         self._planned: dict[str, float] = {}
         self._run_times_read: dict[str, float] = {}  # instance pk -> when read from the store
+        # Runs this process saw succeed, as AMC described them then: their download reads the
+        # result's columns from it instead of asking AMC again (bounded: another process may
+        # download some of them).
+        self._ended: OrderedDict[str, Execution] = OrderedDict()
+        # A worker keeps the runs it tracks leased between looks (`release_aligned`'s `keep`),
+        # so N workers do not all wake, and N-1 claim nothing, whenever a run falls due.
+        self.keep_leases = False
+        self._busy: set[str] = set()  # runs a pass of this process is stepping now
         self.policy = PollPolicy(
             floor=self.config.scaled(self.config.poll_interval),
             ceiling=self.config.scaled(max(self.config.poll_ceiling, self.config.poll_interval)),
@@ -184,27 +193,36 @@ class Engine:
         A step's own failure is handled in the step (the run is retried later); what escapes
         (the store failing, a bug in tracking) is raised once every step of the pass ended.
         """
-        rows = await self.store.claim(
+        claimed = await self.store.claim(
             self.owner,
             self.clock(),
             self.config.lease_seconds,
             self.config.claim_batch,
             states=states,
             ids=sorted(only) if only is not None else None,
+            held=self.keep_leases,
         )
+        # A run this process kept leased may be claimed again while a pass still steps it.
+        rows = [r for r in claimed if r.id not in self._busy]
+        self._busy.update(r.id for r in rows)
         tracking = [r for r in rows if r.state in TRACKED_STATES]
         queued = [r for r in rows if r.state == S.QUEUED]
         others = [r for r in rows if r.state not in TRACKED_STATES and r.state != S.QUEUED]
-        await _gather_all(
-            *(self._guarded(self._step, r) for r in others),
-            self._track(tracking),
-            self._admit_queued(queued),
-        )
-        return len(rows)
+        try:
+            await _gather_all(
+                *(self._guarded(self._step, r) for r in others),
+                self._track(tracking),
+                self._admit_queued(queued),
+            )
+        finally:
+            self._busy.difference_update(r.id for r in rows)
+        return len(claimed)
 
     async def next_due(self, states: Sequence[ExecutionState] = OPEN_STATES) -> float | None:
-        """When the next run in `states` that nobody holds falls due (None: there is none)."""
-        return await next_due(self.store, [s.value for s in states], self.clock())
+        """When the next run in `states` that nobody holds (or this process keeps) falls due
+        (None: there is none)."""
+        owner = self.owner if self.keep_leases else None
+        return await next_due(self.store, [s.value for s in states], self.clock(), owner=owner)
 
     async def detach(self, execution_id: str) -> bool:
         """Give up this process's lease at once, so another process (a worker, a later
@@ -467,11 +485,8 @@ class Engine:
         """When the instance of `rows` (tracked runs) should be polled next: the earliest time
         any of them is likely to have ended (engine/tracking.py); all of them go on it."""
         now = self.clock()
-        due = [
-            check_due(now, r.submitted_at or now, self.run_times.window(_key(r)), self.policy)
-            for r in rows
-        ]
-        return min(due) if due else now + self.policy.ceiling
+        runs = [(r.submitted_at or now, self.run_times.window(_key(r))) for r in rows]
+        return next_poll(now, runs, self.policy)
 
     def _first_look(self, row: ExecutionRow) -> float:
         """A run just submitted is first looked at with its instance's next listing when one
@@ -542,6 +557,9 @@ class Engine:
         if execution.status != row.amc_status:
             logger.info("execution %s: AMC status %s, now %s", row.id, execution.status, state)
         if state == S.DOWNLOADING:
+            self._ended[row.id] = execution
+            while len(self._ended) > ENDED_KEPT:
+                self._ended.popitem(last=False)
             self.work_ready.set()
         elif state.terminal:
             await self._slot_freed(row)
@@ -625,6 +643,7 @@ class Engine:
             self.owner,
             instance_pk=rows[0].instance_id,
             next_check_at=poll_at,
+            keep=self.config.lease_seconds if self.keep_leases else None,
         )
 
     async def _list_since(
@@ -646,7 +665,14 @@ class Engine:
         """Fetch every result file, stream them into one Parquet file, record the lineage."""
         client, instance = await self._context(row)
         result = await collect_results(
-            client, instance.ref(), row, self.results_dir, self.results, self.store, self.owner
+            client,
+            instance.ref(),
+            row,
+            self.results_dir,
+            self.results,
+            self.store,
+            self.owner,
+            ended=self._ended.pop(row.id, None),
         )
         await self.store.finish(
             row.id, self.owner, S.SUCCEEDED, amc_status="SUCCEEDED", result=result

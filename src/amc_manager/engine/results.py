@@ -45,13 +45,16 @@ async def collect_results(
     results: Results,
     store: Store,
     owner: str,
+    *,
+    ended: Execution | None = None,
 ) -> StoredResult:
     """Download all parts (fresh URLs when expired), ingest them into one Parquet file in the
     local scratch folder, and keep it in result storage.
 
     Safe to repeat after a crash: parts are re-downloaded into the same scratch folder, an
     upload a dead predecessor left half-done is removed first, and the result appears at its
-    final location whole or not at all.
+    final location whole or not at all. `ended`: the execution as the status look that saw it
+    succeed read it; its `outputColumns` then spare a call to AMC.
     """
     amc_id = row.amc_execution_id
     if amc_id is None:
@@ -69,7 +72,9 @@ async def collect_results(
     name = f"{row.id}.parquet"
     local = scratch / name
     # The execution as it ended: its outputColumns type the result where AMC gives them.
-    declared = declared_types(await client.get_execution(instance, amc_id))
+    if ended is None or ended.execution_id != amc_id or ended.output_columns is None:
+        ended = await client.get_execution(instance, amc_id)
+    declared = declared_types(ended)
     ingested = await asyncio.to_thread(
         functools.partial(ingest_csv_parts, parts, local, declared=declared)
     )

@@ -27,6 +27,7 @@ def build_worker(
     (`heartbeat`, else one that registers at its first beat)."""
     engine = runtime.engine()
     engine.limit_steps(concurrency)
+    engine.keep_leases = True  # a worker keeps what it tracks between looks (one lister each)
     worker = Worker(
         engine,
         flush=runtime.audit.flush,

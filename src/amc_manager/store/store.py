@@ -792,13 +792,19 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         limit: int,
         states: Sequence[str] = OPEN_STATES,
         ids: Sequence[str] | None = None,
+        *,
+        held: bool = False,
     ) -> list[ExecutionRow]:
-        """Lease up to `limit` due executions nobody holds (or whose holder died)."""
+        """Lease up to `limit` due executions nobody holds (or whose holder died); `held`:
+        also those `owner` itself kept leased between looks (`tracking.release_aligned`)."""
         c = t.workflow_executions.c
+        free = [c.lease_expires_at.is_(None), c.lease_expires_at < now]
+        if held:
+            free.append(c.lease_owner == owner)
         due = sa.and_(
             c.state.in_([str(s) for s in states]),
             c.next_check_at <= now,
-            sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
+            sa.or_(*free),
         )
         if ids is not None:
             due = sa.and_(due, c.id.in_(list(ids)))

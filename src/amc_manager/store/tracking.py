@@ -74,41 +74,53 @@ async def release_aligned(
     *,
     instance_pk: str,
     next_check_at: float,
+    keep: float | None = None,
 ) -> int:
-    """Release `owner`'s leases on `execution_ids` to `next_check_at`, and bring the
-    instance's other tracked runs that nobody holds forward to it when they were due later,
-    so the instance's next listing covers them too (looking early is always safe). One
-    statement; returns how many rows it moved."""
+    """Put `owner`'s runs `execution_ids` on `next_check_at`, and bring the instance's other
+    tracked runs that nobody holds forward to it when they were due later, so the instance's
+    next listing covers them too (looking early is always safe). One statement; returns how
+    many rows it moved.
+
+    `keep` (seconds): rather than dropping the leases, `owner` keeps all these runs leased
+    until `keep` after that look (and takes the ones nobody held), so other workers neither
+    wake for them nor list the instance as well; if `owner` dies, the leases lapse then."""
     c = t.workflow_executions.c
     mine = sa.and_(c.id.in_(list(execution_ids)), c.lease_owner == owner)
     others = sa.and_(
         c.instance_id == instance_pk,
         c.state.in_([s.value for s in TRACKED_STATES]),
         c.lease_owner.is_(None),
-        c.next_check_at > next_check_at,
     )
+    if keep is None:
+        others = sa.and_(others, c.next_check_at > next_check_at)
     where = sa.or_(mine, others) if execution_ids else others
+    values: dict[str, object] = {
+        "lease_owner": None,
+        "lease_expires_at": None,
+        # The others never later than they were (a run due sooner stays due then).
+        "next_check_at": sa.case(
+            (sa.or_(c.lease_owner == owner, c.next_check_at > next_check_at), next_check_at),
+            else_=c.next_check_at,
+        ),
+        "updated_at": store.clock(),
+    }
+    if keep is not None:
+        values.update(lease_owner=owner, lease_expires_at=next_check_at + keep)
     async with store.begin() as conn:
-        done = await conn.execute(
-            t.workflow_executions.update()
-            .where(where)
-            .values(
-                lease_owner=None,
-                lease_expires_at=None,
-                next_check_at=next_check_at,
-                updated_at=store.clock(),
-            )
-        )
+        done = await conn.execute(t.workflow_executions.update().where(where).values(**values))
     return int(done.rowcount)
 
 
-async def next_due(store: Store, states: Sequence[str], now: float) -> float | None:
-    """The earliest `next_check_at` among runs in `states` nobody holds (None: none)."""
+async def next_due(
+    store: Store, states: Sequence[str], now: float, *, owner: str | None = None
+) -> float | None:
+    """The earliest `next_check_at` among runs in `states` nobody holds, or `owner` keeps
+    leased between looks (None: none)."""
     c = t.workflow_executions.c
-    query = sa.select(sa.func.min(c.next_check_at)).where(
-        c.state.in_(list(states)),
-        sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
-    )
+    free = [c.lease_expires_at.is_(None), c.lease_expires_at < now]
+    if owner is not None:
+        free.append(c.lease_owner == owner)
+    query = sa.select(sa.func.min(c.next_check_at)).where(c.state.in_(list(states)), sa.or_(*free))
     async with store.begin() as conn:
         found = (await conn.execute(query)).scalar()
     return None if found is None else float(found)
