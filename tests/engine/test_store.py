@@ -410,3 +410,27 @@ async def test_without_keep_a_look_releases_and_aligns(store: Store) -> None:
         (None, B + 202),
     ]
     assert await next_due(store, [S.PENDING.value], B + 205) == B + 202
+
+
+async def test_token_owner_is_reused_briefly_and_dropped_by_this_store_changes(
+    store: Store,
+) -> None:
+    """The engine asks whose token to use before every AMC call: the answer is kept for
+    `owner_ttl` real seconds. Another process's change (a second Store on the same database)
+    counts once that lapses; this store's own change counts at once."""
+    _, instance = await _instance(store)
+    account = instance.account_pk
+    await store.save_tokens("a@example.com", "client", refresh_token=b"x")
+    assert await store.token_owner(account) == "a@example.com"
+    async with Store(store.url) as other:
+        await other.disconnect(await store.ensure_user("a@example.com"))
+    assert await store.token_owner(account) == "a@example.com"  # kept
+    store.owner_ttl = 0.0
+    assert await store.token_owner(account) is None  # lapsed: read again
+    store.owner_ttl = 60.0
+    b_id = await store.ensure_user("b@example.com")
+    await store.save_tokens("b@example.com", "client", refresh_token=b"y")
+    await store.connect(b_id, account)
+    assert await store.token_owner(account) == "b@example.com"  # this store's change
+    await store.update_user(b_id, disabled=True)
+    assert await store.token_owner(account) is None

@@ -46,6 +46,9 @@ from amc_manager.store.serving import ServingStore
 from amc_manager.store.uploads import ResultStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How long `token_owner` answers are reused (real seconds): a disconnect made by another
+# process (`amc serve`, the CLI) reaches a running worker's calls within this.
+OWNER_TTL = 2.0
 
 
 def head_revision() -> str:
@@ -96,6 +99,15 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         self.url = url
         self.clock = clock  # created_at, updated_at, finished_at and event times
         self._engine: AsyncEngine | None = None
+        # `token_owner` answers, kept OWNER_TTL real seconds (the engine asks before every
+        # AMC call); this store's own changes to connections, tokens or users drop them.
+        self._owners: dict[tuple[str, str | None], tuple[float, str | None]] = {}
+        self._owners_epoch = 0  # an answer read across a change is not kept
+        self.owner_ttl = OWNER_TTL
+
+    def _forget_owners(self) -> None:
+        self._owners.clear()
+        self._owners_epoch += 1
 
     @property
     def engine(self) -> AsyncEngine:
@@ -259,6 +271,8 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             values["session_epoch"] = c.session_epoch + 1
         if not values:
             return await self.get_user(user_id=user_id) is not None
+        if disabled is not None:
+            self._forget_owners()
         async with self.begin() as conn:
             done = await conn.execute(t.users.update().where(c.id == user_id).values(**values))
             return bool(done.rowcount)
@@ -363,6 +377,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
                 t.oauth_tokens.update().where(t.oauth_tokens.c.user_id == user_id).values(**values)
             )
             if updated.rowcount == 0:
+                self._forget_owners()
                 await conn.execute(
                     t.oauth_tokens.insert().values(user_id=user_id, client_id=client_id, **values)
                 )
@@ -370,6 +385,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
     async def disconnect(self, user_id: str) -> int:
         """Delete the user's Amazon token and their connections; how many accounts they had
         connected. Their grants stay (an admin's decision)."""
+        self._forget_owners()
         async with self.begin() as conn:
             done = await conn.execute(
                 t.connections.delete().where(t.connections.c.user_id == user_id)
@@ -464,6 +480,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         async with self.begin() as conn:
             if (await conn.execute(sa.select(cn.user_id).where(where))).first() is not None:
                 return
+        self._forget_owners()
         await self._insert_once(
             t.connections.insert().values(
                 user_id=user_id, account_id=account_pk, created_at=self.clock()
@@ -583,7 +600,14 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
     async def token_owner(self, account_pk: str, *, prefer: str | None = None) -> str | None:
         """Whose Amazon token calls for the account use: `prefer`'s (the acting user's e-mail)
         when they connected it, else the earliest connection still valid (an enabled user with
-        a stored token). None: nobody's token reaches it."""
+        a stored token). None: nobody's token reaches it.
+
+        Asked before every AMC call, so the answer is kept `owner_ttl` seconds: a change made
+        through this store object counts at once, one made by another process within that."""
+        now, epoch = time.monotonic(), self._owners_epoch
+        kept = self._owners.get((account_pk, prefer))
+        if kept is not None and now - kept[0] < self.owner_ttl:
+            return kept[1]
         cn, u, o = t.connections.c, t.users.c, t.oauth_tokens.c
         mine = sa.case((u.email == prefer, 0), else_=1) if prefer is not None else sa.literal(1)
         query = (
@@ -599,7 +623,10 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         )
         async with self.begin() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else str(row[0])
+        owner = None if row is None else str(row[0])
+        if epoch == self._owners_epoch:
+            self._owners[(account_pk, prefer)] = (now, owner)
+        return owner
 
     async def grant(self, user_id: str, instance_pk: str, *, by: str | None) -> bool:
         """Let the user use the instance; False: they had that grant already."""
