@@ -8,8 +8,8 @@ when its policy asks (one listing covers all its runs, as in the engine); an exe
 before a listing is seen at that listing, plus a fixed overhead (the engine's own path), and
 a queued one takes the freed slot then. Policies:
 
-- `engine`: the engine's own (`amc_manager.engine.tracking.check_due`, learning run times as
-  the engine does);
+- `engine`: the engine's own (`amc_manager.engine.tracking.next_poll` over the instance's
+  open runs, learning run times as the engine does);
 - `fixed T`: list every T seconds once a run of the instance may have ended (learned
   shortest run time), nothing before;
 - `oracle B`: knows the true run-time distribution and lists an instance when the expected
@@ -29,7 +29,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from amc_manager.engine.tracking import PollPolicy, RunTimes, check_due
+from amc_manager.engine.tracking import PollPolicy, RunTimes, check_due, next_poll
 
 LOW, HIGH = 900.0, 3600.0  # run times, simulated seconds
 INSTANCES, PER_INSTANCE, SLOTS = 5, 20, 10
@@ -88,7 +88,7 @@ def engine_policy(floor: float = 6.0) -> Policy:
 
     def next_listing(now: float, instance: str, runs: list[Run], learned: RunTimes) -> float:
         window = learned.window((instance, KEY))
-        return min(check_due(now, started, window, policy) for started, _ in runs)
+        return next_poll(now, [(started, window) for started, _ in runs], policy)
 
     return next_listing
 
@@ -100,7 +100,7 @@ def fixed_policy(every: float) -> Policy:
         window = learned.window((instance, KEY))
         if window is None:
             return min(check_due(now, started, None, blind) for started, _ in runs)
-        opens = min(started + 0.9 * window[0] for started, _ in runs)
+        opens = min(started + 0.9 * window.shortest for started, _ in runs)
         return max(opens, now + every) if opens > now else now + every
 
     return next_listing

@@ -47,7 +47,7 @@ from amc_manager.engine.collections import (
 )
 from amc_manager.engine.jobs import amc_request
 from amc_manager.engine.results import collect_results
-from amc_manager.engine.tracking import Key, PollPolicy, RunTimes, next_poll
+from amc_manager.engine.tracking import LAG_BUDGET, Key, PollPolicy, RunTimes, next_poll
 from amc_manager.logs import bound
 from amc_manager.storage import Results, open_results
 from amc_manager.store import (
@@ -173,6 +173,7 @@ class Engine:
             blind_ceiling=self.config.scaled(
                 max(self.config.poll_blind, self.config.poll_interval)
             ),
+            budget=self.config.scaled(LAG_BUDGET),
         )
         # Set when a run is ready for the submission loop's next step (its download), so a
         # worker wakes that loop at once instead of at its next idle look.
