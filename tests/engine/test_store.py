@@ -434,3 +434,57 @@ async def test_token_owner_is_reused_briefly_and_dropped_by_this_store_changes(
     assert await store.token_owner(account) == "b@example.com"  # this store's change
     await store.update_user(b_id, disabled=True)
     assert await store.token_owner(account) is None
+
+
+async def test_a_look_takes_over_the_instance_runs_another_worker_keeps_waiting(
+    store: Store,
+) -> None:
+    """Two workers that each hold some runs of one instance would both list it: the one that
+    looks takes the other's runs that wait for a later look, never one being stepped (due)."""
+    instance, ids = await _tracked(store, 3)
+    assert len(await store.claim("w1", B + 201, 30, 10, held=True, ids=ids[:2])) == 2
+    assert len(await store.claim("w2", B + 202, 30, 10, held=True, ids=ids[2:])) == 1
+    # w2 keeps its run for a look at 250; w1 then looks at its two and plans one at 230.
+    await release_aligned(
+        store, ids[2:], "w2", instance_pk=instance.id, next_check_at=B + 250, keep=30, now=B + 203
+    )
+    moved = await release_aligned(
+        store, ids[:2], "w1", instance_pk=instance.id, next_check_at=B + 230, keep=30, now=B + 204
+    )
+    assert moved == 3
+    rows = [await _get(store, i) for i in ids]
+    assert {(r.lease_owner, r.next_check_at) for r in rows} == {("w1", B + 230)}
+    assert await next_due(store, [S.PENDING.value], B + 204, owner="w2") is None
+    # A run w2 is stepping (due, claimed) stays w2's.
+    assert len(await store.claim("w2", B + 231, 30, 10, held=True)) == 0  # w1's now
+    assert len(await store.claim("w1", B + 231, 30, 10, held=True, ids=ids[:1])) == 1
+    await release_aligned(
+        store, [], "w2", instance_pk=instance.id, next_check_at=B + 240, keep=30, now=B + 232
+    )
+    row = await _get(store, ids[0])
+    assert (row.lease_owner, row.next_check_at) == ("w1", B + 230)  # in w1's step: untouched
+
+
+async def test_a_look_never_puts_the_worker_other_kept_runs_later(store: Store) -> None:
+    """A look whose runs all ended plans the instance's next look far off (nothing of its
+    own is open): the worker's other kept runs of the instance keep their earlier time."""
+    instance, ids = await _tracked(store, 2)
+    assert len(await store.claim("w1", B + 201, 30, 10, held=True)) == 2
+    for execution_id, at, now in ((ids[0], 220, 202), (ids[1], 260, 203)):
+        await release_aligned(
+            store,
+            [execution_id],
+            "w1",
+            instance_pk=instance.id,
+            next_check_at=B + at,
+            keep=30,
+            now=B + now,
+        )
+    assert [(await _get(store, i)).next_check_at for i in ids] == [B + 220, B + 260]
+    assert len(await store.claim("w1", B + 221, 30, 10, held=True)) == 1  # ids[0] ends
+    await release_aligned(
+        store, [], "w1", instance_pk=instance.id, next_check_at=B + 521, keep=30, now=B + 222
+    )
+    row = await _get(store, ids[1])
+    assert (row.lease_owner, row.next_check_at) == ("w1", B + 260)
+    assert await next_due(store, [S.PENDING.value], B + 222, owner="w1") == B + 220

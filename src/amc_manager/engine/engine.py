@@ -483,8 +483,9 @@ class Engine:
         await self._record_status(row, execution, submitted=True)
 
     def _next_poll(self, rows: Sequence[ExecutionRow]) -> float:
-        """When the instance of `rows` (tracked runs) should be polled next: the earliest time
-        any of them is likely to have ended (engine/tracking.py); all of them go on it."""
+        """When the instance of `rows` (tracked runs) should be listed next: when the expected
+        lag of the ends that listing would catch reaches the budget (engine/tracking.py); all
+        of them go on it."""
         now = self.clock()
         runs = [(r.submitted_at or now, self.run_times.window(_key(r))) for r in rows]
         return next_poll(now, runs, self.policy)
@@ -645,6 +646,7 @@ class Engine:
             instance_pk=rows[0].instance_id,
             next_check_at=poll_at,
             keep=self.config.lease_seconds if self.keep_leases else None,
+            now=self.clock(),
         )
 
     async def _list_since(

@@ -75,6 +75,7 @@ async def release_aligned(
     instance_pk: str,
     next_check_at: float,
     keep: float | None = None,
+    now: float | None = None,
 ) -> int:
     """Put `owner`'s runs `execution_ids` on `next_check_at`, and bring the instance's other
     tracked runs that nobody holds forward to it when they were due later, so the instance's
@@ -82,14 +83,20 @@ async def release_aligned(
     many rows it moved.
 
     `keep` (seconds): rather than dropping the leases, `owner` keeps all these runs leased
-    until `keep` after that look (and takes the ones nobody held), so other workers neither
-    wake for them nor list the instance as well; if `owner` dies, the leases lapse then."""
+    until `keep` after that look, and takes the instance's other tracked runs: those nobody
+    holds, and those another worker keeps waiting for a later look (`next_check_at` after
+    `now`: not being stepped, which only due runs are). So one worker lists each instance and
+    other workers neither wake for its runs nor list it too; if `owner` dies, its leases
+    lapse `keep` after the look it planned."""
     c = t.workflow_executions.c
     mine = sa.and_(c.id.in_(list(execution_ids)), c.lease_owner == owner)
+    free = [c.lease_owner.is_(None)]
+    if keep is not None and now is not None:
+        free += [c.lease_expires_at < now, c.next_check_at > now]
     others = sa.and_(
         c.instance_id == instance_pk,
         c.state.in_([s.value for s in TRACKED_STATES]),
-        c.lease_owner.is_(None),
+        sa.or_(*free),
     )
     if keep is None:
         others = sa.and_(others, c.next_check_at > next_check_at)
@@ -99,7 +106,7 @@ async def release_aligned(
         "lease_expires_at": None,
         # The others never later than they were (a run due sooner stays due then).
         "next_check_at": sa.case(
-            (sa.or_(c.lease_owner == owner, c.next_check_at > next_check_at), next_check_at),
+            (sa.or_(mine, c.next_check_at > next_check_at), next_check_at),
             else_=c.next_check_at,
         ),
         "updated_at": store.clock(),
