@@ -90,7 +90,7 @@ async def release_aligned(
     lapse `keep` after the look it planned."""
     c = t.workflow_executions.c
     mine = sa.and_(c.id.in_(list(execution_ids)), c.lease_owner == owner)
-    free = [c.lease_owner.is_(None)]
+    free: list[sa.ColumnElement[bool]] = [c.lease_owner.is_(None)]
     if keep is not None and now is not None:
         free += [c.lease_expires_at < now, c.next_check_at > now]
     others = sa.and_(
