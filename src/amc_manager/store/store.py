@@ -825,13 +825,10 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         """Lease up to `limit` due executions nobody holds (or whose holder died); `held`:
         also those `owner` itself kept leased between looks (`tracking.release_aligned`)."""
         c = t.workflow_executions.c
-        free = [c.lease_expires_at.is_(None), c.lease_expires_at < now]
-        if held:
-            free.append(c.lease_owner == owner)
         due = sa.and_(
             c.state.in_([str(s) for s in states]),
             c.next_check_at <= now,
-            sa.or_(*free),
+            unleased(now, owner if held else None),
         )
         if ids is not None:
             due = sa.and_(due, c.id.in_(list(ids)))
@@ -1269,6 +1266,16 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             )
             rows = (await conn.execute(query)).all()
         return upto, [(float(a), float(b)) for a, b in rows if a is not None]
+
+
+def unleased(now: float, keeper: str | None = None) -> sa.ColumnElement[bool]:
+    """A run nobody holds (or whose holder died), or one `keeper` kept between its looks:
+    what a claim may take and what an idle worker waits for."""
+    c = t.workflow_executions.c
+    free = [c.lease_expires_at.is_(None), c.lease_expires_at < now]
+    if keeper is not None:
+        free.append(c.lease_owner == keeper)
+    return sa.or_(*free)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

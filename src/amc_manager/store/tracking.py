@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from amc_manager.store import schema as t
 from amc_manager.store.collections import HELD
 from amc_manager.store.rows import TRACKED_STATES
-from amc_manager.store.store import Store
+from amc_manager.store.store import Store, unleased
 
 FINAL_AMC_STATUSES = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
 
@@ -124,10 +124,9 @@ async def next_due(
     """The earliest `next_check_at` among runs in `states` nobody holds, or `owner` keeps
     leased between looks (None: none)."""
     c = t.workflow_executions.c
-    free = [c.lease_expires_at.is_(None), c.lease_expires_at < now]
-    if owner is not None:
-        free.append(c.lease_owner == owner)
-    query = sa.select(sa.func.min(c.next_check_at)).where(c.state.in_(list(states)), sa.or_(*free))
+    query = sa.select(sa.func.min(c.next_check_at)).where(
+        c.state.in_(list(states)), unleased(now, owner)
+    )
     async with store.begin() as conn:
         found = (await conn.execute(query)).scalar()
     return None if found is None else float(found)
