@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +57,10 @@ class SandboxStore:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._closed = False
+        # A thread of its own: transactions take turns anyway (the lock), and in the default
+        # pool a status read would queue behind every query run waiting there (`_produce`),
+        # which made AMC's quickest calls take seconds under load.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-store")
 
     def open(self) -> None:
         if self._conn is not None:
@@ -78,6 +83,7 @@ class SandboxStore:
                 self._conn.close()
                 self._conn = None
             self._closed = True
+        self._thread.shutdown(wait=False)
 
     def transact_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in one immediate transaction (serialised across processes)."""
@@ -97,7 +103,10 @@ class SandboxStore:
             return result
 
     async def transact(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.to_thread(self.transact_sync, fn)
+        if self._closed:
+            raise StoreClosed("the sandbox store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self.transact_sync, fn)
 
 
 # --- operations: plain functions over a connection, composed by callers inside transact() ---
