@@ -311,7 +311,14 @@ async def test_background_refresh_keeps_tokens_fresh(tmp_path: Path, database_ur
             refresh_every=0.5,
         )
         task = asyncio.create_task(worker.run())
-        await asyncio.sleep(8)
+        # At least 8 s (tokens of 3 s refreshed several times); the run of 6 s ends by its
+        # first look after its end, which the blind back-off may put at 12 s.
+        began = time.monotonic()
+        while time.monotonic() - began < 30:
+            await asyncio.sleep(0.5)
+            rows = await runtime.store.list_executions(user_id=user_id)
+            if time.monotonic() - began >= 8 and rows[0].state == "succeeded":
+                break
         worker.stop()
         await task
         await runtime.audit.flush()

@@ -175,9 +175,10 @@ class Engine:
             ),
             budget=self.config.scaled(LAG_BUDGET),
         )
-        # Set when a run is ready for the submission loop's next step (its download), so a
-        # worker wakes that loop at once instead of at its next idle look.
-        self.work_ready = asyncio.Event()
+        # Set when this process found a result to download, and when a run ended and freed a
+        # slot for queued runs: a worker wakes that loop at once instead of at its next look.
+        self.download_ready = asyncio.Event()
+        self.slot_ready = asyncio.Event()
 
     def limit_steps(self, concurrency: int | None) -> None:
         """At most `concurrency` steps (a submission, a download, one instance's status
@@ -295,13 +296,13 @@ class Engine:
 
     async def _slot_freed(self, row: ExecutionRow) -> None:
         """A run of the instance ended: its queued runs are due now (they wait for a free slot
-        with a long `queue_interval`, not in a busy loop), and this process's submission loop
+        with a long `queue_interval`, not in a busy loop), and this process's admission loop
         wakes. Every engine does this, so a slot freed by any process is seen at once."""
         try:
             await wake_queued(self.store, row.instance_id, self.clock())
         except Exception:  # they fall due after `queue_interval` anyway
             logger.warning("could not wake the queued runs of %s", row.instance_id, exc_info=True)
-        self.work_ready.set()
+        self.slot_ready.set()
 
     async def _email(self, user_id: str) -> str:
         if user_id not in self._emails:
@@ -562,7 +563,7 @@ class Engine:
             self._ended[row.id] = execution
             while len(self._ended) > ENDED_KEPT:
                 self._ended.popitem(last=False)
-            self.work_ready.set()
+            self.download_ready.set()
         elif state.terminal:
             await self._slot_freed(row)
         finished = state == S.DOWNLOADING or state.terminal

@@ -11,9 +11,12 @@ from amc_manager.errors import AmcManagerError
 from amc_manager.store import OPEN_STATES, TRACKED_STATES, ExecutionState
 
 logger = logging.getLogger("amc_manager.worker")
-# Submission and downloads in one loop; status tracking in its own, so a slow submission or
-# download never delays noticing that another execution finished.
-WORK_STATES: tuple[ExecutionState, ...] = tuple(s for s in OPEN_STATES if s not in TRACKED_STATES)
+# Admission and submission, downloads, and status tracking each in a loop of its own: a long
+# pass over queued runs never delays a download, nor a download noticing another run's end.
+DOWNLOAD_STATES: tuple[ExecutionState, ...] = (ExecutionState.DOWNLOADING,)
+SUBMIT_STATES: tuple[ExecutionState, ...] = tuple(
+    s for s in OPEN_STATES if s not in TRACKED_STATES and s not in DOWNLOAD_STATES
+)
 Step = Callable[[], Awaitable[float]]
 # Longest idle pause, in real seconds whatever the time scale: how soon work that another
 # process adds is noticed. What this process schedules itself wakes its loops on time.
@@ -22,6 +25,9 @@ MAX_IDLE = 0.5
 # time scale: time-scaled, they would look at the store every few milliseconds, and a pass
 # costs more CPU than it finds work.
 LOOP_FLOOR = 0.5
+# Added to a sleep until a run falls due: the event loop may wake a little early, and a claim
+# a moment before the run is due finds nothing.
+CLOCK_SLACK = 0.001
 
 
 class WorkerFailed(AmcManagerError):
@@ -81,7 +87,8 @@ class Worker:
     async def run(self) -> None:
         """Until stopped (returns) or a loop keeps failing (raises `WorkerFailed`)."""
         loops: dict[str, Step] = {
-            "submission": self._engine_step(WORK_STATES, wake=self.engine.work_ready),
+            "submission": self._engine_step(SUBMIT_STATES, wake=self.engine.slot_ready),
+            "downloads": self._engine_step(DOWNLOAD_STATES, wake=self.engine.download_ready),
             "tracking": self._engine_step(TRACKED_STATES),
         }
         if self.refresh_tokens is not None:
@@ -109,7 +116,8 @@ class Worker:
         self, states: Sequence[ExecutionState], *, wake: asyncio.Event | None = None
     ) -> Step:
         """A pass over `states`; unless it took a full batch, an idle wait until the next run
-        falls due, cut short by `wake` (this process's tracking found a result to download).
+        falls due, cut short by `wake` (this process found a result to download, or freed a
+        slot for queued runs).
         (A pass that claimed fewer than a batch took everything due: claiming again at once
         would cost a statement to find nothing.)"""
 
@@ -126,13 +134,17 @@ class Worker:
         return step
 
     async def _idle(self, states: Sequence[ExecutionState], wake: asyncio.Event | None) -> None:
-        """Sleep until a run in `states` falls due (at least `idle`), looking at the store at
-        most every `MAX_IDLE` real seconds, whatever the time scale, for work that other
-        processes add; one cheap query per look rather than a claim."""
+        """Sleep until a run in `states` falls due, looking at the store at most every
+        `MAX_IDLE` real seconds, whatever the time scale, for work that other processes add;
+        one cheap query per look rather than a claim. A run due already (one a pass of this
+        process still steps) waits `idle`, so the loop never spins; any other wakes the loop
+        when it falls due, not later (every millisecond is a tenth of a simulated second at
+        60x)."""
         while not self.stopping:
             due = await self.engine.next_due(states)
             wait = MAX_IDLE if due is None else due - self.engine.clock()
-            await self._pause(min(max(wait, self.idle), max(MAX_IDLE, self.idle)), wake)
+            pause = wait + CLOCK_SLACK if wait > 0 else self.idle
+            await self._pause(min(pause, max(MAX_IDLE, self.idle)), wake)
             if wait <= MAX_IDLE or (wake is not None and wake.is_set()):
                 return
 
