@@ -362,7 +362,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=ABOUT, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=len(RUNS), help="how many of the 3 runs")
+    parser.add_argument(
+        "--runs",
+        default=",".join(str(n) for n in range(1, len(RUNS) + 1)),
+        help="which of the 3 runs, comma-separated (default 1,2,3; 1,3 compares the ends)",
+    )
     parser.add_argument(
         "--scale",
         type=float,
@@ -381,9 +385,11 @@ def main() -> None:
         raise SystemExit("set AMC_TEST_POSTGRES_URL (bash .ci/postgres.sh prints one)")
     import tempfile
 
-    runs = [
-        Run(w, i * options.per_instance, i, scale=options.scale) for w, _, i in RUNS[: options.runs]
-    ]
+    try:
+        chosen = [RUNS[int(n) - 1] for n in options.runs.split(",")]
+    except (ValueError, IndexError):
+        raise SystemExit(f"--runs takes run numbers 1 to {len(RUNS)}, e.g. 1,3") from None
+    runs = [Run(w, i * options.per_instance, i, scale=options.scale) for w, _, i in chosen]
     with tempfile.TemporaryDirectory(prefix="amc-cost-curve-") as tmp:
         for run in runs:
             began = time.time()
