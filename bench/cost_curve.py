@@ -307,8 +307,9 @@ def one_run(root: Path, admin_url: str, run: Run) -> None:
 
 def report(runs: list[Run]) -> None:
     print(
-        f"\ntime scale {runs[0].scale:g}, durations {DURATION} simulated s, {PER_INSTANCE} "
-        "executions per instance; lags in simulated seconds"
+        f"\ntime scale {runs[0].scale:g}, durations {DURATION} simulated s, "
+        f"{runs[0].executions // runs[0].instances} executions per instance; lags in simulated "
+        "seconds"
     )
     print(
         f"{'workers':>7} {'execs':>5} {'inst':>4} {'calls/ex':>8} {'det p50':>7} {'p95':>6} "

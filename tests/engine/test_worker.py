@@ -130,3 +130,51 @@ async def test_a_peer_claims_nothing_another_worker_tracks_until_its_leases_laps
         assert [r.state for r in done] == [ExecutionState.SUCCEEDED] * 3
         assert runtime.embedded is not None
         assert runtime.embedded.sandbox.stats.executions_created == 3
+
+
+async def _until_state(runtime: Runtime, execution_id: str, states: set[ExecutionState]) -> None:
+    while True:
+        row = await runtime.store.get_execution(execution_id)
+        if row is not None and row.state in states:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def test_a_slow_answer_from_one_instance_never_holds_back_another(tmp_path: Path) -> None:
+    """AMC answers instance A's calls after 4 s. While a look at A's run waits for its answer,
+    a run on instance B is submitted, found ended, downloaded and succeeds: passes do not wait
+    for one another (before, B's look waited for the pass that held A's)."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    async with opened(tmp_path, url) as (runtime, a, user_id):
+        b = next(i for i in await runtime.store.list_instances(user_id) if i.id != a.id)
+        assert runtime.embedded is not None
+        sandbox = runtime.embedded.sandbox
+        start, end = window()
+        slow = await enqueue(
+            runtime.store, user_id, RunSpec(instance=a, sql=SQL, start=start, end=end)
+        )
+        engine = runtime.engine()
+        engine.keep_leases = True  # as `amc worker` runs it
+        worker = Worker(engine, flush=runtime.audit.flush, idle=0.05)
+        task = asyncio.create_task(worker.run())
+        try:
+            await asyncio.wait_for(
+                _until_state(runtime, slow, {ExecutionState.PENDING, ExecutionState.RUNNING}), 30
+            )
+            sandbox.config.faults.slow_instances = [a.instance_id]
+            sandbox.config.faults.latency_ms = 4000
+            asked = sandbox.stats.requests_by_instance[a.instance_id]
+            while sandbox.stats.requests_by_instance[a.instance_id] == asked:
+                await asyncio.sleep(0.01)  # until a look at A is in flight
+            before = await runtime.store.get_execution(slow)
+            quick = await enqueue(
+                runtime.store, user_id, RunSpec(instance=b, sql=SQL, start=start, end=end)
+            )
+            await asyncio.wait_for(_until_state(runtime, quick, {ExecutionState.SUCCEEDED}), 30)
+            after = await runtime.store.get_execution(slow)
+            assert before is not None and after is not None
+            assert after.updated_at == before.updated_at, "B waited for A's answer"
+            await asyncio.wait_for(_until_state(runtime, slow, {ExecutionState.SUCCEEDED}), 60)
+        finally:
+            worker.stop()
+            await asyncio.wait_for(task, 60)

@@ -195,6 +195,16 @@ class Engine:
         A step's own failure is handled in the step (the run is retried later); what escapes
         (the store failing, a bug in tracking) is raised once every step of the pass ended.
         """
+        claimed, steps = await self.claim_pass(states, only)
+        await steps
+        return claimed
+
+    async def claim_pass(
+        self, states: Sequence[ExecutionState] = OPEN_STATES, only: set[str] | None = None
+    ) -> tuple[int, Coroutine[Any, Any, None]]:
+        """`run_once` in two: claim now; returns how many runs were claimed and the pass that
+        steps them, for a caller that runs passes side by side (`amc worker`). The pass must be
+        awaited (or made a task) at once: until it ends its runs count as in flight."""
         claimed = await self.store.claim(
             self.owner,
             self.clock(),
@@ -203,10 +213,14 @@ class Engine:
             states=states,
             ids=sorted(only) if only is not None else None,
             held=self.keep_leases,
+            skip=self._busy if self.keep_leases else (),
         )
         # A run this process kept leased may be claimed again while a pass still steps it.
         rows = [r for r in claimed if r.id not in self._busy]
         self._busy.update(r.id for r in rows)
+        return len(claimed), self._pass(rows)
+
+    async def _pass(self, rows: list[ExecutionRow]) -> None:
         tracking = [r for r in rows if r.state in TRACKED_STATES]
         queued = [r for r in rows if r.state == S.QUEUED]
         others = [r for r in rows if r.state not in TRACKED_STATES and r.state != S.QUEUED]
@@ -218,13 +232,14 @@ class Engine:
             )
         finally:
             self._busy.difference_update(r.id for r in rows)
-        return len(claimed)
 
     async def next_due(self, states: Sequence[ExecutionState] = OPEN_STATES) -> float | None:
-        """When the next run in `states` that nobody holds (or this process keeps) falls due
-        (None: there is none)."""
+        """When the next run in `states` that nobody holds (or this process keeps) falls due,
+        apart from those a pass of this process is stepping (None: there is none)."""
         owner = self.owner if self.keep_leases else None
-        return await next_due(self.store, [s.value for s in states], self.clock(), owner=owner)
+        states_ = [s.value for s in states]
+        busy = self._busy if owner is not None else ()  # else their leases leave them out
+        return await next_due(self.store, states_, self.clock(), owner=owner, busy=busy)
 
     async def detach(self, execution_id: str) -> bool:
         """Give up this process's lease at once, so another process (a worker, a later

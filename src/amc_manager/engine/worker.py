@@ -30,6 +30,16 @@ LOOP_FLOOR = 0.5
 CLOCK_SLACK = 0.001
 
 
+def _raise_failed(passes: set[asyncio.Task[None]]) -> None:
+    """Forget the passes that ended; raise the first failure among them."""
+    ended = [p for p in passes if p.done()]
+    passes.difference_update(ended)
+    errors = [p.exception() for p in ended if not p.cancelled()]  # every one retrieved
+    for error in errors:
+        if error is not None:
+            raise error
+
+
 class WorkerFailed(AmcManagerError):
     """A loop of the worker failed too many times in a row; the worker stopped (exit 1)."""
 
@@ -88,8 +98,9 @@ class Worker:
         """Until stopped (returns) or a loop keeps failing (raises `WorkerFailed`)."""
         loops: dict[str, Step] = {
             "submission": self._engine_step(SUBMIT_STATES, wake=self.engine.slot_ready),
-            "downloads": self._engine_step(DOWNLOAD_STATES, wake=self.engine.download_ready),
-            "tracking": self._engine_step(TRACKED_STATES),
+            "downloads": self._overlapping_step(DOWNLOAD_STATES, wake=self.engine.download_ready),
+            # A look puts its runs on their next look, which may come before the loop's wake.
+            "tracking": self._overlapping_step(TRACKED_STATES, replans=True),
         }
         if self.refresh_tokens is not None:
             loops["token refresh"] = self._refresh_step(self.refresh_tokens)
@@ -133,7 +144,57 @@ class Worker:
 
         return step
 
-    async def _idle(self, states: Sequence[ExecutionState], wake: asyncio.Event | None) -> None:
+    def _overlapping_step(
+        self,
+        states: Sequence[ExecutionState],
+        *,
+        wake: asyncio.Event | None = None,
+        replans: bool = False,
+    ) -> Step:
+        """Passes over `states` that do not wait for one another: a pass runs on its own while
+        the loop sleeps until the next run not in flight falls due, so one instance's slow
+        answer (AMC may take seconds to list) or one large download never holds back the
+        runs that fall due meanwhile. A pass's failure is raised by the loop's next step (and
+        counts as the loop's); a stopping worker waits for its passes. `replans`: a pass
+        that ended may have put its runs before the loop's wake, so the loop looks again."""
+        passes: set[asyncio.Task[None]] = set()
+        ended = asyncio.Event()
+
+        def settled(_task: asyncio.Task[None]) -> None:
+            ended.set()
+
+        async def step() -> float:
+            _raise_failed(passes)
+            if wake is not None:
+                wake.clear()
+            claimed, steps = await self.engine.claim_pass(states)
+            if claimed:
+                task = asyncio.create_task(steps)
+                passes.add(task)
+                if replans:
+                    task.add_done_callback(settled)
+            else:
+                steps.close()  # nothing to step
+            try:
+                await self._idle(states, wake, recheck=ended if replans else None)
+                if self.stopping and passes:  # a stopping worker lets its passes end
+                    await asyncio.wait(passes)
+            except asyncio.CancelledError:  # the drain cuts the loop short: its passes too
+                for running in passes:
+                    running.cancel()
+                await asyncio.gather(*passes, return_exceptions=True)
+                raise
+            _raise_failed(passes)  # a pass that failed meanwhile is this step's failure
+            return 0.0
+
+        return step
+
+    async def _idle(
+        self,
+        states: Sequence[ExecutionState],
+        wake: asyncio.Event | None,
+        recheck: asyncio.Event | None = None,
+    ) -> None:
         """Sleep until a run in `states` falls due, looking at the store at most every
         `MAX_IDLE` real seconds, whatever the time scale, for work that other processes add;
         one cheap query per look rather than a claim. A run due already (one a pass of this
@@ -141,11 +202,17 @@ class Worker:
         when it falls due, not later (every millisecond is a tenth of a simulated second at
         60x)."""
         while not self.stopping:
+            if recheck is not None:
+                recheck.clear()
             due = await self.engine.next_due(states)
             wait = MAX_IDLE if due is None else due - self.engine.clock()
             pause = wait + CLOCK_SLACK if wait > 0 else self.idle
-            await self._pause(min(pause, max(MAX_IDLE, self.idle)), wake)
-            if wait <= MAX_IDLE or (wake is not None and wake.is_set()):
+            await self._pause(min(pause, max(MAX_IDLE, self.idle)), wake, recheck)
+            if wake is not None and wake.is_set():
+                return
+            if recheck is not None and recheck.is_set():
+                continue  # a pass ended: its runs have their next look, maybe sooner
+            if wait <= MAX_IDLE:
                 return
 
     @staticmethod
@@ -187,15 +254,14 @@ class Worker:
                 )
             await self._pause(pause)
 
-    async def _pause(self, seconds: float, wake: asyncio.Event | None = None) -> None:
-        """Sleep, cut short by `stop()` (or by `wake`)."""
+    async def _pause(self, seconds: float, *wakes: asyncio.Event | None) -> None:
+        """Sleep, cut short by `stop()` (or by any of `wakes`)."""
         if self.stopping or seconds <= 0:
             return
         sleeper = asyncio.ensure_future(self._sleep(seconds))
         stopper = asyncio.ensure_future(self.stop_event.wait())
         waiting = {sleeper, stopper}
-        if wake is not None:
-            waiting.add(asyncio.ensure_future(wake.wait()))
+        waiting.update(asyncio.ensure_future(w.wait()) for w in wakes if w is not None)
         _, pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()

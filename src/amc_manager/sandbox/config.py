@@ -65,6 +65,8 @@ class FaultConfig(BaseModel):
     expired_token_as_403: bool = False
     message_shaped_errors: bool = False
     latency_ms: float = Field(0.0, ge=0)
+    # When given, `latency_ms` delays only the calls about these instances (AMC instance ids).
+    slow_instances: list[str] = Field(default_factory=list)
     execution_failure_rate: float = Field(0.0, ge=0, le=1)
     fail_markers: list[FailMarker] = Field(default_factory=list)
     seed: int = 7

@@ -52,7 +52,7 @@ class FaultMiddleware:
         sandbox, faults = self.sandbox, self.sandbox.config.faults
         instance = _instance_of(scope["path"])
         sandbox.stats.api_request(instance)
-        if faults.latency_ms:
+        if faults.latency_ms and (not faults.slow_instances or instance in faults.slow_instances):
             await asyncio.sleep(faults.latency_ms / 1000)
         wait = sandbox.throttle.acquire(instance or "discovery")
         if wait is None and self._rate_limit_fault():

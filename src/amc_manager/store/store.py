@@ -11,7 +11,7 @@ import asyncio
 import fcntl
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -821,9 +821,11 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         ids: Sequence[str] | None = None,
         *,
         held: bool = False,
+        skip: Collection[str] = (),
     ) -> list[ExecutionRow]:
         """Lease up to `limit` due executions nobody holds (or whose holder died); `held`:
-        also those `owner` itself kept leased between looks (`tracking.release_aligned`)."""
+        also those `owner` itself kept leased between looks (`tracking.release_aligned`),
+        apart from `skip` (those its steps in flight hold)."""
         c = t.workflow_executions.c
         due = sa.and_(
             c.state.in_([str(s) for s in states]),
@@ -832,6 +834,8 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         )
         if ids is not None:
             due = sa.and_(due, c.id.in_(list(ids)))
+        if skip:
+            due = sa.and_(due, c.id.not_in(sorted(skip)))
         chosen = sa.select(c.id).where(due).order_by(c.next_check_at, c.created_at).limit(limit)
         if self.dialect == "postgresql":  # rows another worker is claiming are skipped
             chosen = chosen.with_for_update(skip_locked=True)

@@ -3,7 +3,7 @@ runs on one poll time (so one status listing covers them all)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -119,14 +119,21 @@ async def release_aligned(
 
 
 async def next_due(
-    store: Store, states: Sequence[str], now: float, *, owner: str | None = None
+    store: Store,
+    states: Sequence[str],
+    now: float,
+    *,
+    owner: str | None = None,
+    busy: Collection[str] = (),
 ) -> float | None:
     """The earliest `next_check_at` among runs in `states` nobody holds, or `owner` keeps
-    leased between looks (None: none)."""
+    leased between looks, apart from the `busy` ones (its steps in flight; None: none)."""
     c = t.workflow_executions.c
     query = sa.select(sa.func.min(c.next_check_at)).where(
         c.state.in_(list(states)), unleased(now, owner)
     )
+    if busy:
+        query = query.where(c.id.not_in(sorted(busy)))
     async with store.begin() as conn:
         found = (await conn.execute(query)).scalar()
     return None if found is None else float(found)
