@@ -166,7 +166,9 @@ class Engine:
         # A worker keeps the runs it tracks leased between looks (`release_aligned`'s `keep`),
         # so N workers do not all wake, and N-1 claim nothing, whenever a run falls due.
         self.keep_leases = False
-        self._busy: set[str] = set()  # runs a pass of this process is stepping now
+        # Runs a pass of this process is stepping now -> that pass (a run handed to another
+        # loop, found ended by a look and due for its download, leaves its pass at once).
+        self._busy: dict[str, object] = {}
         self.policy = PollPolicy(
             floor=self.config.scaled(self.config.poll_interval),
             ceiling=self.config.scaled(max(self.config.poll_ceiling, self.config.poll_interval)),
@@ -217,10 +219,11 @@ class Engine:
         )
         # A run this process kept leased may be claimed again while a pass still steps it.
         rows = [r for r in claimed if r.id not in self._busy]
-        self._busy.update(r.id for r in rows)
-        return len(claimed), self._pass(rows)
+        token = object()
+        self._busy.update((r.id, token) for r in rows)
+        return len(claimed), self._pass(rows, token)
 
-    async def _pass(self, rows: list[ExecutionRow]) -> None:
+    async def _pass(self, rows: list[ExecutionRow], token: object) -> None:
         tracking = [r for r in rows if r.state in TRACKED_STATES]
         queued = [r for r in rows if r.state == S.QUEUED]
         others = [r for r in rows if r.state not in TRACKED_STATES and r.state != S.QUEUED]
@@ -231,7 +234,9 @@ class Engine:
                 self._admit_queued(queued),
             )
         finally:
-            self._busy.difference_update(r.id for r in rows)
+            for row in rows:
+                if self._busy.get(row.id) is token:
+                    del self._busy[row.id]
 
     async def next_due(self, states: Sequence[ExecutionState] = OPEN_STATES) -> float | None:
         """When the next run in `states` that nobody holds (or this process keeps) falls due,
@@ -578,6 +583,7 @@ class Engine:
             self._ended[row.id] = execution
             while len(self._ended) > ENDED_KEPT:
                 self._ended.popitem(last=False)
+            self._busy.pop(row.id, None)  # its look is done with it: the download may start
             self.download_ready.set()
         elif state.terminal:
             await self._slot_freed(row)
