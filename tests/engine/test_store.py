@@ -396,6 +396,20 @@ async def test_a_worker_keeps_what_it_tracks_between_looks(store: Store) -> None
     assert sorted(r.id for r in await store.claim("w2", B + 331, 30, 10, held=True)) == sorted(ids)
 
 
+async def test_runs_in_flight_are_neither_claimed_nor_due_for_their_worker(store: Store) -> None:
+    """A worker running passes side by side leaves its runs in flight (`skip`, `busy`) out of
+    its claims and of when it wakes next, though it keeps them leased."""
+    tracked = [s.value for s in (S.PENDING, S.RUNNING)]
+    instance, ids = await _tracked(store, 3)
+    assert len(await store.claim("w1", B + 203, 30, 10, held=True)) == 3
+    in_flight = set(ids[:2])
+    assert await next_due(store, tracked, B + 203, owner="w1") == B + 200
+    assert await next_due(store, tracked, B + 203, owner="w1", busy=in_flight) == B + 202
+    again = await store.claim("w1", B + 203, 30, 10, held=True, skip=in_flight)
+    assert [r.id for r in again] == [ids[2]]
+    assert await next_due(store, tracked, B + 203, owner="w1", busy=set(ids)) is None
+
+
 async def test_without_keep_a_look_releases_and_aligns(store: Store) -> None:
     instance, ids = await _tracked(store, 3)
     assert len(await store.claim("w1", B + 201, 30, 10)) == 2
