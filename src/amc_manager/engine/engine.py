@@ -47,6 +47,7 @@ from amc_manager.engine.collections import (
 )
 from amc_manager.engine.jobs import amc_request
 from amc_manager.engine.results import collect_results
+from amc_manager.engine.slots import StepSlots
 from amc_manager.engine.tracking import LAG_BUDGET, Key, PollPolicy, RunTimes, next_poll
 from amc_manager.logs import bound
 from amc_manager.storage import Results, open_results
@@ -153,7 +154,7 @@ class Engine:
         self._emails: dict[str, str] = {}
         self._instances: dict[str, InstanceRow] = {}
         # In-flight steps, bounded by `limit_steps` (`amc worker --concurrency`).
-        self._slots: asyncio.Semaphore | None = None
+        self.slots = StepSlots()
         self.run_times = RunTimes()
         # Each instance's next status listing as this process planned it (`_track`): a run
         # submitted meanwhile joins it rather than asking for a look of its own.
@@ -185,7 +186,7 @@ class Engine:
     def limit_steps(self, concurrency: int | None) -> None:
         """At most `concurrency` steps (a submission, a download, one instance's status
         check) in flight at once in this process; None: no bound."""
-        self._slots = asyncio.Semaphore(concurrency) if concurrency else None
+        self.slots = StepSlots(concurrency or None)
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -202,16 +203,21 @@ class Engine:
         return claimed
 
     async def claim_pass(
-        self, states: Sequence[ExecutionState] = OPEN_STATES, only: set[str] | None = None
+        self,
+        states: Sequence[ExecutionState] = OPEN_STATES,
+        only: set[str] | None = None,
+        *,
+        limit: int | None = None,
     ) -> tuple[int, Coroutine[Any, Any, None]]:
-        """`run_once` in two: claim now; returns how many runs were claimed and the pass that
-        steps them, for a caller that runs passes side by side (`amc worker`). The pass must be
-        awaited (or made a task) at once: until it ends its runs count as in flight."""
+        """`run_once` in two: claim now (at most `limit` runs, else a batch); returns how many
+        runs were claimed and the pass that steps them, for a caller that runs passes side by
+        side (`amc worker`). The pass must be awaited (or made a task) at once: until it ends
+        its runs count as in flight."""
         claimed = await self.store.claim(
             self.owner,
             self.clock(),
             self.config.lease_seconds,
-            self.config.claim_batch,
+            min(self.config.claim_batch, limit or self.config.claim_batch),
             states=states,
             ids=sorted(only) if only is not None else None,
             held=self.keep_leases,
@@ -280,10 +286,7 @@ class Engine:
     ) -> None:
         """A step's unexpected error never kills the loop: the lease is dropped, it is retried."""
         with bound(execution_id=row.id, instance=row.instance_id, user=row.user_id):
-            if self._slots is None:
-                await self._guarded_step(step, row)
-                return
-            async with self._slots:
+            async with self.slots.step():
                 await self._guarded_step(step, row)
 
     async def _guarded_step(
@@ -616,10 +619,7 @@ class Engine:
     async def _track_instance(self, rows: list[ExecutionRow]) -> None:
         """One status look at an instance's due runs (one step: bounded by `limit_steps`)."""
         with bound(instance=rows[0].instance_id):
-            if self._slots is None:
-                await self._track_instance_step(rows)
-                return
-            async with self._slots:
+            async with self.slots.step():
                 await self._track_instance_step(rows)
 
     async def _track_instance_step(self, rows: list[ExecutionRow]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from amc_manager.engine.engine import Engine
 from amc_manager.errors import AmcManagerError
@@ -98,7 +99,9 @@ class Worker:
         """Until stopped (returns) or a loop keeps failing (raises `WorkerFailed`)."""
         loops: dict[str, Step] = {
             "submission": self._engine_step(SUBMIT_STATES, wake=self.engine.slot_ready),
-            "downloads": self._overlapping_step(DOWNLOAD_STATES, wake=self.engine.download_ready),
+            "downloads": self._overlapping_step(
+                DOWNLOAD_STATES, wake=self.engine.download_ready, per_run=True
+            ),
             # A look puts its runs on their next look, which may come before the loop's wake.
             "tracking": self._overlapping_step(TRACKED_STATES, replans=True),
         }
@@ -150,32 +153,44 @@ class Worker:
         *,
         wake: asyncio.Event | None = None,
         replans: bool = False,
+        per_run: bool = False,
     ) -> Step:
         """Passes over `states` that do not wait for one another: a pass runs on its own while
         the loop sleeps until the next run not in flight falls due, so one instance's slow
         answer (AMC may take seconds to list) or one large download never holds back the
         runs that fall due meanwhile. A pass's failure is raised by the loop's next step (and
         counts as the loop's); a stopping worker waits for its passes. `replans`: a pass
-        that ended may have put its runs before the loop's wake, so the loop looks again."""
+        that ended may have put its runs before the loop's wake, so the loop looks again.
+
+        Under `--concurrency` the loop claims only while a step slot is free, and `per_run`
+        (each run is a step of its own: downloads) no more runs than there are free slots: a
+        worker never leases runs it cannot step soon, so other workers step them."""
         passes: set[asyncio.Task[None]] = set()
         ended = asyncio.Event()
+        slots = self.engine.slots
 
         def settled(_task: asyncio.Task[None]) -> None:
             ended.set()
 
-        async def step() -> float:
-            _raise_failed(passes)
+        async def claim() -> None:
             if wake is not None:
                 wake.clear()
-            claimed, steps = await self.engine.claim_pass(states)
-            if claimed:
-                task = asyncio.create_task(steps)
-                passes.add(task)
-                if replans:
-                    task.add_done_callback(settled)
-            else:
+            limit = slots.free if per_run else None
+            claimed, steps = await self.engine.claim_pass(states, limit=limit)
+            if not claimed:
                 steps.close()  # nothing to step
+                return
+            task = asyncio.create_task(steps)
+            passes.add(task)
+            if replans:
+                task.add_done_callback(settled)
+
+        async def step() -> float:
+            _raise_failed(passes)
             try:
+                await self._until(slots.wait_free())
+                if not self.stopping:
+                    await claim()
                 await self._idle(states, wake, recheck=ended if replans else None)
                 if self.stopping and passes:  # a stopping worker lets its passes end
                     await asyncio.wait(passes)
@@ -258,14 +273,19 @@ class Worker:
         """Sleep, cut short by `stop()` (or by any of `wakes`)."""
         if self.stopping or seconds <= 0:
             return
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
-        stopper = asyncio.ensure_future(self.stop_event.wait())
-        waiting = {sleeper, stopper}
-        waiting.update(asyncio.ensure_future(w.wait()) for w in wakes if w is not None)
-        _, pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self._until(self._sleep(seconds), *(w.wait() for w in wakes if w is not None))
+
+    async def _until(self, *waits: Awaitable[Any]) -> None:
+        """Wait for the first of `waits`, cut short by `stop()`; the others are cancelled."""
+        waiting = {asyncio.ensure_future(w) for w in waits}
+        waiting.add(asyncio.ensure_future(self.stop_event.wait()))
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # also when the wait itself is cancelled (the drain)
+            pending = [task for task in waiting if not task.done()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     # --- stopping -------------------------------------------------------------------------
 
