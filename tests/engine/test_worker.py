@@ -178,3 +178,43 @@ async def test_a_slow_answer_from_one_instance_never_holds_back_another(tmp_path
         finally:
             worker.stop()
             await asyncio.wait_for(task, 60)
+
+
+async def test_an_instance_is_due_again_once_its_look_ends_though_another_still_waits(
+    tmp_path: Path,
+) -> None:
+    """One pass looks at instance A (AMC answers it after 4 s) and at instance B: B's run
+    leaves the pass as soon as B's look ends, so its next look is due while A's still waits
+    (before, a pass's runs stayed in flight until its slowest instance answered)."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    async with opened(tmp_path, url, sandbox={"duration": "60"}) as (runtime, a, user_id):
+        b = next(i for i in await runtime.store.list_instances(user_id) if i.id != a.id)
+        start, end = window()
+        ids = {
+            instance.id: await enqueue(
+                runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
+            )
+            for instance in (a, b)
+        }
+        engine = runtime.engine()
+        engine.keep_leases = True  # as `amc worker` runs it
+        tracked = [ExecutionState.PENDING, ExecutionState.RUNNING]
+        while {r.state for r in await runtime.store.list_executions()} - set(tracked):
+            await engine.run_once(states=[ExecutionState.QUEUED, ExecutionState.SUBMITTING])
+        async with runtime.store.begin() as conn:  # both due now, so one pass looks at both
+            await conn.execute(sa.text("UPDATE workflow_executions SET next_check_at = 0"))
+        assert runtime.embedded is not None
+        faults = runtime.embedded.sandbox.config.faults
+        faults.slow_instances, faults.latency_ms = [a.instance_id], 4000
+
+        engine.looked.clear()
+        claimed, steps = await engine.claim_pass(tracked)
+        assert claimed == 2
+        looking = asyncio.create_task(steps)
+        await asyncio.wait_for(engine.looked.wait(), 3)  # B's look, not A's
+        row_b = await runtime.store.get_execution(ids[b.id])
+        assert row_b is not None and row_b.next_check_at > 0
+        assert await engine.next_due(tracked) == row_b.next_check_at
+        assert not looking.done(), "A's look answered first"
+        await asyncio.wait_for(looking, 30)
+        assert await engine.next_due(tracked) is not None

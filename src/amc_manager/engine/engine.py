@@ -20,7 +20,7 @@ import secrets
 import socket
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,6 +159,9 @@ class Engine:
         # Each instance's next status listing as this process planned it (`_track`): a run
         # submitted meanwhile joins it rather than asking for a look of its own.
         self._planned: dict[str, float] = {}
+        # The soonest look a tracking step put its runs on since the tracking loop last asked
+        # (`take_replanned`): the loop moves its wake without asking the store again.
+        self._replanned: float | None = None
         self._run_times_read: dict[str, float] = {}  # instance pk -> when read from the store
         # Runs this process saw succeed, as AMC described them then: their download reads the
         # result's columns from it instead of asking AMC again (bounded: another process may
@@ -182,6 +185,9 @@ class Engine:
         # slot for queued runs: a worker wakes that loop at once instead of at its next look.
         self.download_ready = asyncio.Event()
         self.slot_ready = asyncio.Event()
+        # Set when a status look ended: its runs have their next look (`take_replanned`),
+        # which may come before the tracking loop's wake.
+        self.looked = asyncio.Event()
 
     def limit_steps(self, concurrency: int | None) -> None:
         """At most `concurrency` steps (a submission, a download, one instance's status
@@ -221,9 +227,10 @@ class Engine:
             states=states,
             ids=sorted(only) if only is not None else None,
             held=self.keep_leases,
-            skip=self._busy if self.keep_leases else (),
+            skip=self._in_flight(),
         )
-        # A run this process kept leased may be claimed again while a pass still steps it.
+        # Only a step that outlived its lease (another claim of this process then finds the
+        # run unleased) is left out here rather than by `skip`.
         rows = [r for r in claimed if r.id not in self._busy]
         token = object()
         self._busy.update((r.id, token) for r in rows)
@@ -236,21 +243,48 @@ class Engine:
         try:
             await _gather_all(
                 *(self._guarded(self._step, r) for r in others),
-                self._track(tracking),
+                self._track(tracking, token),
                 self._admit_queued(queued),
             )
         finally:
-            for row in rows:
-                if self._busy.get(row.id) is token:
-                    del self._busy[row.id]
+            self._settle(rows, token)
+
+    def _settle(self, rows: Sequence[ExecutionRow], token: object) -> None:
+        """`rows` of the pass `token` are no longer in flight (unless handed on meanwhile to
+        another pass, which then holds them)."""
+        for row in rows:
+            if self._busy.get(row.id) is token:
+                del self._busy[row.id]
+
+    def _hand_over(self, execution_id: str, ready: asyncio.Event) -> None:
+        """A step gives one of its runs to another loop before the step ends (a look found
+        the run ended: its download may start while the look records the instance's other
+        runs), and wakes that loop."""
+        self._busy.pop(execution_id, None)
+        ready.set()
 
     async def next_due(self, states: Sequence[ExecutionState] = OPEN_STATES) -> float | None:
         """When the next run in `states` that nobody holds (or this process keeps) falls due,
         apart from those a pass of this process is stepping (None: there is none)."""
         owner = self.owner if self.keep_leases else None
-        states_ = [s.value for s in states]
-        busy = self._busy if owner is not None else ()  # else their leases leave them out
-        return await next_due(self.store, states_, self.clock(), owner=owner, busy=busy)
+        values = [s.value for s in states]
+        return await next_due(self.store, values, self.clock(), owner=owner, busy=self._in_flight())
+
+    def _in_flight(self) -> Collection[str]:
+        """The runs this process's passes step now, that its own claims and its wait for the
+        next due run must leave out: only when it keeps leases between looks, since otherwise
+        the leases of runs in flight leave them out already."""
+        return frozenset(self._busy) if self.keep_leases else ()
+
+    def take_replanned(self) -> float | None:
+        """The soonest next look that tracking steps gave their runs since the last call
+        (None: none), then forget it: a loop sleeping until the next run falls due moves its
+        wake there instead of asking the store again when a pass ends."""
+        soonest, self._replanned = self._replanned, None
+        return soonest
+
+    def _replan(self, at: float) -> None:
+        self._replanned = at if self._replanned is None else min(self._replanned, at)
 
     async def detach(self, execution_id: str) -> bool:
         """Give up this process's lease at once, so another process (a worker, a later
@@ -305,6 +339,8 @@ class Engine:
     async def _later(self, row: ExecutionRow, note: str, delay: float | None = None) -> None:
         wait = delay if delay is not None else self.config.scaled(self.config.poll_interval)
         await self.store.release(row.id, self.owner, next_check_at=self.clock() + wait, note=note)
+        if row.state in TRACKED_STATES:
+            self._replan(self.clock() + wait)
 
     async def _finish(
         self,
@@ -586,8 +622,7 @@ class Engine:
             self._ended[row.id] = execution
             while len(self._ended) > ENDED_KEPT:
                 self._ended.popitem(last=False)
-            self._busy.pop(row.id, None)  # its look is done with it: the download may start
-            self.download_ready.set()
+            self._hand_over(row.id, self.download_ready)
         elif state.terminal:
             await self._slot_freed(row)
         finished = state == S.DOWNLOADING or state.terminal
@@ -598,8 +633,10 @@ class Engine:
             if self.on_amc_final:
                 self.on_amc_final(ended, self.clock())
 
-    async def _track(self, rows: list[ExecutionRow]) -> None:
+    async def _track(self, rows: list[ExecutionRow], token: object) -> None:
         """Read status per instance: one list call covers many executions, else one GET.
+        Each instance's runs leave the pass `token` when their look ends, not when the slowest
+        instance of the pass answers.
 
         An error that escapes (the store failing) drops this pass's leases before it is raised,
         so the runs are tracked again at once rather than after their leases lapse.
@@ -608,19 +645,26 @@ class Engine:
         for row in rows:
             by_instance[row.instance_id].append(row)
         try:
-            await _gather_all(*(self._track_instance(group) for group in by_instance.values()))
+            await _gather_all(
+                *(self._track_instance(group, token) for group in by_instance.values())
+            )
         except Exception:
+            self._replan(self.clock())  # due again at once
             try:
                 await self.store.release_many([r.id for r in rows], self.owner)
             except Exception:  # the leases lapse instead
                 logger.warning("could not release %d tracked runs", len(rows), exc_info=True)
             raise
 
-    async def _track_instance(self, rows: list[ExecutionRow]) -> None:
+    async def _track_instance(self, rows: list[ExecutionRow], token: object) -> None:
         """One status look at an instance's due runs (one step: bounded by `limit_steps`)."""
-        with bound(instance=rows[0].instance_id):
-            async with self.slots.step():
-                await self._track_instance_step(rows)
+        try:
+            with bound(instance=rows[0].instance_id):
+                async with self.slots.step():
+                    await self._track_instance_step(rows)
+        finally:
+            self._settle(rows, token)
+            self.looked.set()
 
     async def _track_instance_step(self, rows: list[ExecutionRow]) -> None:
         try:
@@ -652,6 +696,7 @@ class Engine:
         open_rows = [r for r, e in found if AMC_TO_STATE.get(e.status, S.RUNNING) in TRACKED]
         poll_at = self._next_poll(open_rows)
         self._planned[rows[0].instance_id] = poll_at
+        self._replan(poll_at)
         unchanged: list[str] = []
         for row, execution in found:
             if execution.status == row.amc_status:

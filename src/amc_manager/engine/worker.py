@@ -103,7 +103,7 @@ class Worker:
                 DOWNLOAD_STATES, wake=self.engine.download_ready, per_run=True
             ),
             # A look puts its runs on their next look, which may come before the loop's wake.
-            "tracking": self._overlapping_step(TRACKED_STATES, replans=True),
+            "tracking": self._overlapping_step(TRACKED_STATES, recheck=self.engine.looked),
         }
         if self.refresh_tokens is not None:
             loops["token refresh"] = self._refresh_step(self.refresh_tokens)
@@ -152,25 +152,21 @@ class Worker:
         states: Sequence[ExecutionState],
         *,
         wake: asyncio.Event | None = None,
-        replans: bool = False,
+        recheck: asyncio.Event | None = None,
         per_run: bool = False,
     ) -> Step:
         """Passes over `states` that do not wait for one another: a pass runs on its own while
         the loop sleeps until the next run not in flight falls due, so one instance's slow
         answer (AMC may take seconds to list) or one large download never holds back the
         runs that fall due meanwhile. A pass's failure is raised by the loop's next step (and
-        counts as the loop's); a stopping worker waits for its passes. `replans`: a pass
-        that ended may have put its runs before the loop's wake, so the loop looks again.
+        counts as the loop's); a stopping worker waits for its passes. `recheck`: set when a
+        step put its runs on a next look, which may come before the loop's wake (`_idle`).
 
         Under `--concurrency` the loop claims only while a step slot is free, and `per_run`
         (each run is a step of its own: downloads) no more runs than there are free slots: a
         worker never leases runs it cannot step soon, so other workers step them."""
         passes: set[asyncio.Task[None]] = set()
-        ended = asyncio.Event()
         slots = self.engine.slots
-
-        def settled(_task: asyncio.Task[None]) -> None:
-            ended.set()
 
         async def claim() -> None:
             if wake is not None:
@@ -180,10 +176,7 @@ class Worker:
             if not claimed:
                 steps.close()  # nothing to step
                 return
-            task = asyncio.create_task(steps)
-            passes.add(task)
-            if replans:
-                task.add_done_callback(settled)
+            passes.add(asyncio.create_task(steps))
 
         async def step() -> float:
             _raise_failed(passes)
@@ -191,7 +184,7 @@ class Worker:
                 await self._until(slots.wait_free())
                 if not self.stopping:
                     await claim()
-                await self._idle(states, wake, recheck=ended if replans else None)
+                await self._idle(states, wake, recheck)
                 if self.stopping and passes:  # a stopping worker lets its passes end
                     await asyncio.wait(passes)
             except asyncio.CancelledError:  # the drain cuts the loop short: its passes too
@@ -215,20 +208,29 @@ class Worker:
         one cheap query per look rather than a claim. A run due already (one a pass of this
         process still steps) waits `idle`, so the loop never spins; any other wakes the loop
         when it falls due, not later (every millisecond is a tenth of a simulated second at
-        60x)."""
+        60x).
+
+        `recheck` (tracking): set when a look ended; its runs' next look, which the engine
+        keeps (`take_replanned`), may come before the wake, so the wake moves there."""
+        if recheck is not None:  # what passes ended before now planned, the store shows
+            recheck.clear()
+            self.engine.take_replanned()
+        due = await self.engine.next_due(states)
         while not self.stopping:
-            if recheck is not None:
-                recheck.clear()
-            due = await self.engine.next_due(states)
             wait = MAX_IDLE if due is None else due - self.engine.clock()
             pause = wait + CLOCK_SLACK if wait > 0 else self.idle
             await self._pause(min(pause, max(MAX_IDLE, self.idle)), wake, recheck)
             if wake is not None and wake.is_set():
                 return
             if recheck is not None and recheck.is_set():
-                continue  # a pass ended: its runs have their next look, maybe sooner
+                recheck.clear()
+                replanned = self.engine.take_replanned()
+                if replanned is not None and (due is None or replanned < due):
+                    due = replanned
+                continue
             if wait <= MAX_IDLE:
                 return
+            due = await self.engine.next_due(states)
 
     @staticmethod
     def _floored(step: Step) -> Step:
