@@ -53,7 +53,7 @@ INSTANCES = 5
 DURATION = "900-3600"  # simulated seconds: 15 to 60 minutes
 BASELINE_POLL = 15.0  # simulated seconds, the design note's `asyncio.sleep(15)`
 STORE_POLL = 0.01  # real seconds between looks at the engine's store (0.6 simulated seconds)
-DEADLINE = 240.0  # real seconds per side before giving up
+DEADLINE = 240.0  # real seconds per side before giving up (at SCALE; `--time-scale` scales it)
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 CLIENT_SECRET = "sandbox-client-secret"
@@ -555,6 +555,7 @@ def pooled(pairs: list[tuple[Side, Side]]) -> None:
 
 
 def main() -> None:
+    global SCALE, DEADLINE  # the script's settings, read by every step above
     parser = argparse.ArgumentParser(
         description=ABOUT, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -570,6 +571,15 @@ def main() -> None:
         help="run only the engine's side and print its figures (for tuning; no comparison)",
     )
     parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=SCALE,
+        metavar="X",
+        help="the sandbox's time_scale and AMC_TIME_SCALE (default: %(default)g). Each side "
+        "takes about 6,600 / X real seconds; a lower scale counts each real millisecond of "
+        "either side's own path as fewer simulated ones, as real AMC would",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -580,6 +590,10 @@ def main() -> None:
     options = parser.parse_args()
     if options.repeat < 1:
         parser.error(f"--repeat must be at least 1, not {options.repeat}")
+    if not 1 <= options.time_scale <= 120:
+        parser.error(f"--time-scale must be between 1 and 120, not {options.time_scale:g}")
+    DEADLINE *= SCALE / options.time_scale
+    SCALE = options.time_scale
     with tempfile.TemporaryDirectory(prefix="amc-tracking-bench-") as tmp:
         began = time.time()
         pairs = []
