@@ -181,7 +181,8 @@ class Worker:
         async def step() -> float:
             _raise_failed(passes)
             try:
-                await self._until(slots.wait_free())
+                if slots.free == 0:
+                    await self._until(slots.wait_free())
                 if not self.stopping:
                     await claim()
                 await self._idle(states, wake, recheck)
