@@ -159,9 +159,6 @@ class Engine:
         # Each instance's next status listing as this process planned it (`_track`): a run
         # submitted meanwhile joins it rather than asking for a look of its own.
         self._planned: dict[str, float] = {}
-        # The soonest look a tracking step put its runs on since the tracking loop last asked
-        # (`take_replanned`): the loop moves its wake without asking the store again.
-        self._replanned: float | None = None
         self._run_times_read: dict[str, float] = {}  # instance pk -> when read from the store
         # Runs this process saw succeed, as AMC described them then: their download reads the
         # result's columns from it instead of asking AMC again (bounded: another process may
@@ -185,8 +182,8 @@ class Engine:
         # slot for queued runs: a worker wakes that loop at once instead of at its next look.
         self.download_ready = asyncio.Event()
         self.slot_ready = asyncio.Event()
-        # Set when a status look ended: its runs have their next look (`take_replanned`),
-        # which may come before the tracking loop's wake.
+        # Set when a status look ended: its runs have their next look, which may come before
+        # the tracking loop's wake.
         self.looked = asyncio.Event()
 
     def limit_steps(self, concurrency: int | None) -> None:
@@ -276,16 +273,6 @@ class Engine:
         the leases of runs in flight leave them out already."""
         return frozenset(self._busy) if self.keep_leases else ()
 
-    def take_replanned(self) -> float | None:
-        """The soonest next look that tracking steps gave their runs since the last call
-        (None: none), then forget it: a loop sleeping until the next run falls due moves its
-        wake there instead of asking the store again when a pass ends."""
-        soonest, self._replanned = self._replanned, None
-        return soonest
-
-    def _replan(self, at: float) -> None:
-        self._replanned = at if self._replanned is None else min(self._replanned, at)
-
     async def detach(self, execution_id: str) -> bool:
         """Give up this process's lease at once, so another process (a worker, a later
         `amc executions wait`) carries the run on. False: this process did not hold it."""
@@ -339,8 +326,6 @@ class Engine:
     async def _later(self, row: ExecutionRow, note: str, delay: float | None = None) -> None:
         wait = delay if delay is not None else self.config.scaled(self.config.poll_interval)
         await self.store.release(row.id, self.owner, next_check_at=self.clock() + wait, note=note)
-        if row.state in TRACKED_STATES:
-            self._replan(self.clock() + wait)
 
     async def _finish(
         self,
@@ -649,7 +634,6 @@ class Engine:
                 *(self._track_instance(group, token) for group in by_instance.values())
             )
         except Exception:
-            self._replan(self.clock())  # due again at once
             try:
                 await self.store.release_many([r.id for r in rows], self.owner)
             except Exception:  # the leases lapse instead
@@ -696,7 +680,6 @@ class Engine:
         open_rows = [r for r, e in found if AMC_TO_STATE.get(e.status, S.RUNNING) in TRACKED]
         poll_at = self._next_poll(open_rows)
         self._planned[rows[0].instance_id] = poll_at
-        self._replan(poll_at)
         unchanged: list[str] = []
         for row, execution in found:
             if execution.status == row.amc_status:

@@ -211,27 +211,21 @@ class Worker:
         when it falls due, not later (every millisecond is a tenth of a simulated second at
         60x).
 
-        `recheck` (tracking): set when a look ended; its runs' next look, which the engine
-        keeps (`take_replanned`), may come before the wake, so the wake moves there."""
-        if recheck is not None:  # what passes ended before now planned, the store shows
-            recheck.clear()
-            self.engine.take_replanned()
-        due = await self.engine.next_due(states)
+        `recheck` (tracking): set when a look ended; its runs' next look may come before the
+        wake, so the loop looks at the store again."""
         while not self.stopping:
+            if recheck is not None:
+                recheck.clear()
+            due = await self.engine.next_due(states)
             wait = MAX_IDLE if due is None else due - self.engine.clock()
             pause = wait + CLOCK_SLACK if wait > 0 else self.idle
             await self._pause(min(pause, max(MAX_IDLE, self.idle)), wake, recheck)
             if wake is not None and wake.is_set():
                 return
             if recheck is not None and recheck.is_set():
-                recheck.clear()
-                replanned = self.engine.take_replanned()
-                if replanned is not None and (due is None or replanned < due):
-                    due = replanned
-                continue
+                continue  # a look ended: its runs have their next look, maybe sooner
             if wait <= MAX_IDLE:
                 return
-            due = await self.engine.next_due(states)
 
     @staticmethod
     def _floored(step: Step) -> Step:
