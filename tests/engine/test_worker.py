@@ -218,3 +218,51 @@ async def test_an_instance_is_due_again_once_its_look_ends_though_another_still_
         assert not looking.done(), "A's look answered first"
         await asyncio.wait_for(looking, 30)
         assert await engine.next_due(tracked) is not None
+
+
+async def test_a_run_is_looked_at_when_due_though_other_looks_keep_ending(
+    tmp_path: Path,
+) -> None:
+    """While the tracking loop waits for its next due run, other instances' looks keep ending
+    (each one makes the loop ask the store again): the run is still looked at once it falls
+    due. Before, a look that ended during the loop's last short pause sent it back to the
+    store instead of to its claim, so under a steady stream of looks the due run waited."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    async with opened(tmp_path, url, sandbox={"duration": "600"}) as (runtime, a, user_id):
+        start, end = window()
+        await enqueue(runtime.store, user_id, RunSpec(instance=a, sql=SQL, start=start, end=end))
+        engine = runtime.engine()
+        engine.keep_leases = True  # as `amc worker` runs it
+        tracked = {ExecutionState.PENDING, ExecutionState.RUNNING}
+        while {r.state for r in await runtime.store.list_executions()} - tracked:
+            await engine.run_once(states=[ExecutionState.QUEUED, ExecutionState.SUBMITTING])
+        async with runtime.store.begin() as conn:  # due in a moment, held by nobody
+            await conn.execute(
+                sa.text(
+                    "UPDATE workflow_executions SET next_check_at = :at, lease_owner = NULL, "
+                    "lease_expires_at = NULL"
+                ),
+                {"at": engine.clock() + 0.5},
+            )
+        assert runtime.embedded is not None
+        requests = runtime.embedded.sandbox.stats.requests_by_instance
+        asked = requests[a.instance_id]
+
+        async def looks_ending() -> None:
+            while True:
+                engine.looked.set()
+                await asyncio.sleep(0.01)
+
+        ending = asyncio.create_task(looks_ending())
+        worker = Worker(engine, flush=runtime.audit.flush, idle=0.2)
+        task = asyncio.create_task(worker.run())
+        deadline = time.monotonic() + 10
+        try:
+            while requests[a.instance_id] == asked:
+                assert time.monotonic() < deadline, "the due run was never looked at"
+                assert not task.done()
+                await asyncio.sleep(0.02)
+        finally:
+            ending.cancel()
+            worker.stop()
+            await asyncio.wait_for(task, 60)

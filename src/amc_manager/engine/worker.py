@@ -212,7 +212,10 @@ class Worker:
         60x).
 
         `recheck` (tracking): set when a look ended; its runs' next look may come before the
-        wake, so the loop looks at the store again."""
+        wake, so the loop looks at the store again, unless the run it waited for is due by
+        then: with many instances, looks end every few hundred milliseconds, and a loop that
+        went back to the store on each would claim its due run late (or, under a steady
+        stream of looks, never)."""
         while not self.stopping:
             if recheck is not None:
                 recheck.clear()
@@ -222,6 +225,8 @@ class Worker:
             await self._pause(min(pause, max(MAX_IDLE, self.idle)), wake, recheck)
             if wake is not None and wake.is_set():
                 return
+            if due is not None and self.engine.clock() >= due:
+                return  # its time came (whatever ended meanwhile): claim it
             if recheck is not None and recheck.is_set():
                 continue  # a look ended: its runs have their next look, maybe sooner
             if wait <= MAX_IDLE:
