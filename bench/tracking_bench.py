@@ -18,6 +18,7 @@ from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +48,13 @@ the execution's completion instant as the sandbox keeps it in its state (the val
 met each aim (CPU and lags move by up to a third from run to run on a small machine).
 """
 
-SCALE = 60.0
+SCALE = 60.0  # default of --time-scale
 EXECUTIONS = 100
 INSTANCES = 5
 DURATION = "900-3600"  # simulated seconds: 15 to 60 minutes
 BASELINE_POLL = 15.0  # simulated seconds, the design note's `asyncio.sleep(15)`
 STORE_POLL = 0.01  # real seconds between looks at the engine's store (0.6 simulated seconds)
-DEADLINE = 240.0  # real seconds per side before giving up (at SCALE; `--time-scale` scales it)
+DEADLINE = 14_400.0  # simulated seconds per side before giving up (240 real s at 60x)
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 CLIENT_SECRET = "sandbox-client-secret"
@@ -83,6 +84,7 @@ class Side:
     """What one side did: per execution its AMC id, when it saw the end and stored results."""
 
     name: str
+    scale: float  # the sandbox's time_scale and AMC_TIME_SCALE
     seen: dict[str, float] = field(default_factory=dict)
     stored: dict[str, float] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
@@ -93,14 +95,31 @@ class Side:
     wall_seconds: float = 0.0
     started: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
+    sandbox_started: float = 0.0  # when its sandbox started, by this process's clock
     terminal: dict[str, tuple[str, float]] = field(default_factory=dict)
 
+    @property
+    def deadline(self) -> float:
+        """Real seconds this side may take before the bench gives up."""
+        return DEADLINE / self.scale
 
-def sandbox_config() -> dict[str, Any]:
+    def take_stats(self, sandbox: SandboxServer) -> None:
+        """The sandbox's counters and each execution's end, once this side is done."""
+        self.stats = sandbox.stats()
+        self.sandbox_started = time.time() - float(self.stats["uptime_seconds"])
+        self.terminal = terminal_times(sandbox)
+
+    @cached_property
+    def figures(self) -> Figures:
+        """This side's figures (once `take_stats` has run)."""
+        return figures(self)
+
+
+def sandbox_config(scale: float) -> dict[str, Any]:
     return {
         "instances": INSTANCES,
         "duration": DURATION,
-        "time_scale": SCALE,
+        "time_scale": scale,
         "stats_enabled": True,
     }
 
@@ -237,7 +256,7 @@ class Baseline:
             if status in TERMINAL:
                 self.side.seen[execution_id] = time.time()
                 break
-            await asyncio.sleep(BASELINE_POLL / SCALE)
+            await asyncio.sleep(BASELINE_POLL / self.side.scale)
         if status != "SUCCEEDED":
             return
         urls = (await self.call("results", "GET", f"{path}/downloadUrls")).json()["downloadUrls"]
@@ -251,9 +270,9 @@ class Baseline:
         self.side.stored[execution_id] = time.time()
 
 
-def run_baseline(workdir: Path) -> Side:
-    side = Side("baseline (each polled every 15 s)")
-    with sandbox_server(workdir, sandbox_config(), name="baseline-sandbox") as sandbox:
+def run_baseline(workdir: Path, scale: float) -> Side:
+    side = Side("baseline (each polled every 15 s)", scale)
+    with sandbox_server(workdir, sandbox_config(scale), name="baseline-sandbox") as sandbox:
         instances = discover(sandbox)
         out = workdir / "baseline-results"
         out.mkdir()
@@ -262,12 +281,12 @@ def run_baseline(workdir: Path) -> Side:
         reset_peak_rss()
         began_cpu = cpu_seconds("self")
         side.started = time.time()
-        asyncio.run(asyncio.wait_for(Baseline(sandbox, instances, out, side).run(), DEADLINE))
+        baseline = Baseline(sandbox, instances, out, side)
+        asyncio.run(asyncio.wait_for(baseline.run(), side.deadline))
         side.wall_seconds = time.time() - side.started
         side.peak_rss_mb = peak_rss_mb("self")
         side.cpu_seconds = cpu_seconds("self") - began_cpu
-        side.stats = sandbox.stats()
-        side.terminal = terminal_times(sandbox)
+        side.take_stats(sandbox)
     return side
 
 
@@ -330,7 +349,7 @@ def watch_store(home: Path, side: Side, worker: subprocess.Popen[bytes]) -> None
         " JOIN execution_events ev ON ev.execution_id = e.id"
         " WHERE ev.amc_status IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED') GROUP BY e.id"
     )
-    deadline = time.time() + DEADLINE
+    deadline = time.time() + side.deadline
     try:
         while time.time() < deadline and worker.poll() is None:
             done = 0
@@ -347,10 +366,10 @@ def watch_store(home: Path, side: Side, worker: subprocess.Popen[bytes]) -> None
         db.close()
 
 
-def run_engine(workdir: Path, poll_interval: float | None) -> Side:
+def run_engine(workdir: Path, poll_interval: float | None, scale: float) -> Side:
     label = "default" if poll_interval is None else f"{poll_interval:g} s"
-    side = Side(f"engine (amc worker, poll {label})")
-    with sandbox_server(workdir, sandbox_config(), name="engine-sandbox") as sandbox:
+    side = Side(f"engine (amc worker, poll {label})", scale)
+    with sandbox_server(workdir, sandbox_config(scale), name="engine-sandbox") as sandbox:
         drive_worker(workdir, sandbox, side, poll_interval)
     return side
 
@@ -373,7 +392,7 @@ def drive_worker(
         AMAZON_CLIENT_SECRET=CLIENT_SECRET,
         FERNET_KEY=TokenCipher.generate_key(),
         AMC_SECRET_KEY=secrets.token_urlsafe(48),  # real mode's `amc worker` requires it
-        AMC_TIME_SCALE=str(SCALE),
+        AMC_TIME_SCALE=str(side.scale),
         AMC_DAILY_ADHOC_QUOTA="0",
     )
     if poll_interval is not None:
@@ -400,8 +419,7 @@ def drive_worker(
             side.thread_cpu = thread_cpu(worker.pid)
             worker.send_signal(signal.SIGTERM)  # a graceful stop flushes the audit log
             worker.wait(timeout=60)
-        side.stats = sandbox.stats()
-        side.terminal = terminal_times(sandbox)
+        side.take_stats(sandbox)
         with closing(sqlite3.connect(home / "amc-manager.db")) as db:
             side.calls.update(
                 {
@@ -417,7 +435,9 @@ def drive_worker(
                 "('executions.list', 'executions.get') ORDER BY instance_id, at"
             ).fetchall()
         side.status_gaps = [
-            (b - a) * SCALE for (i, a), (j, b) in zip(checks, checks[1:], strict=False) if i == j
+            (b - a) * side.scale
+            for (i, a), (j, b) in zip(checks, checks[1:], strict=False)
+            if i == j
         ]
     finally:
         if worker is not None and worker.poll() is None:
@@ -448,10 +468,10 @@ class Figures:
 def lags(side: Side) -> tuple[list[float], list[float]]:
     """Each execution's detection and total lag, simulated seconds."""
     detection = [
-        (side.seen[e] - t) * SCALE for e, (_, t) in side.terminal.items() if e in side.seen
+        (side.seen[e] - t) * side.scale for e, (_, t) in side.terminal.items() if e in side.seen
     ]
     total = [
-        (side.stored[e] - t) * SCALE for e, (_, t) in side.terminal.items() if e in side.stored
+        (side.stored[e] - t) * side.scale for e, (_, t) in side.terminal.items() if e in side.stored
     ]
     return detection, total
 
@@ -461,7 +481,7 @@ def figures(side: Side) -> Figures:
     per_instance = sum(n for key, n in stats["requests_by_instance"].items() if key != "-")
     detection, total = lags(side)
     # 429s after the first 5 s of this side's own run count as steady-state ones
-    offset = side.started - (time.time() - float(stats["uptime_seconds"]))
+    offset = side.started - side.sandbox_started
     late = sum(
         n
         for seconds in stats["throttled_by_second"].values()
@@ -481,7 +501,8 @@ def figures(side: Side) -> Figures:
 def report(sides: list[Side]) -> None:
     print(
         f"\n{EXECUTIONS} executions over {INSTANCES} instances, durations {DURATION} simulated s, "
-        f"time scale {SCALE:g} (lags in simulated seconds; the engine's from its own events)"
+        f"time scale {sides[0].scale:g} (lags in simulated seconds; the engine's from its own "
+        "events)"
     )
     head = (
         f"{'side':35} {'calls/exec':>10} {'detect p50':>10} {'p95':>6} {'total p50':>10} "
@@ -489,10 +510,8 @@ def report(sides: list[Side]) -> None:
         f"{'RSS MB':>7} {'CPU s':>5} {'wall s':>6}"
     )
     print(head)
-    results = {}
     for side in sides:
-        f = figures(side)
-        results[side.name] = f
+        f = side.figures
         print(
             f"{side.name:35} {f.calls_per_execution:10.1f} {f.detection[0]:10.1f} "
             f"{f.detection[1]:6.1f} {f.total[0]:10.1f} {f.total[1]:6.1f} {f.throttled:5d} "
@@ -519,7 +538,7 @@ def report(sides: list[Side]) -> None:
 
 def aims(base_side: Side, engine_side: Side) -> list[tuple[str, str, bool]]:
     """The issue's four aims for one pair of runs: (aim, figures, met)."""
-    base, engine = figures(base_side), figures(engine_side)
+    base, engine = base_side.figures, engine_side.figures
     ratio = engine.calls_per_execution / base.calls_per_execution
     return [
         ("calls per execution <= 0.1x the poller's", f"{ratio:.3f}", ratio <= 0.1),
@@ -545,14 +564,17 @@ def pooled(pairs: list[tuple[Side, Side]]) -> None:
     """Across repeated pairs: each figure's median per side, and how often each aim held (the
     machine moves CPU and lags by a third from run to run, so one pair decides little)."""
     print(f"\nacross {len(pairs)} pairs (medians; poller / engine):")
-    for name, of in (
-        ("calls/exec", lambda side: figures(side).calls_per_execution),
-        ("detection p50 s", lambda side: figures(side).detection[0]),
-        ("total p50 s", lambda side: figures(side).total[0]),
-        ("worker CPU s", lambda side: side.cpu_seconds),
+    for name, values in (
+        (
+            "calls/exec",
+            [(b.figures.calls_per_execution, e.figures.calls_per_execution) for b, e in pairs],
+        ),
+        ("detection p50 s", [(b.figures.detection[0], e.figures.detection[0]) for b, e in pairs]),
+        ("total p50 s", [(b.figures.total[0], e.figures.total[0]) for b, e in pairs]),
+        ("worker CPU s", [(b.cpu_seconds, e.cpu_seconds) for b, e in pairs]),
     ):
-        base = statistics.median(of(b) for b, _ in pairs)
-        engine = statistics.median(of(e) for _, e in pairs)
+        base = statistics.median(b for b, _ in values)
+        engine = statistics.median(e for _, e in values)
         print(f"  {name:16} {base:8.1f} / {engine:8.1f}  ({engine / base:.3f}x)")
     # The p50 over every execution of every pair: one pair's p50 of 100 lags moves by about
     # a second with the phase of the looks, which a pooled one averages out.
@@ -571,7 +593,6 @@ def pooled(pairs: list[tuple[Side, Side]]) -> None:
 
 
 def main() -> None:
-    global SCALE, DEADLINE  # the script's settings, read by every step above
     parser = argparse.ArgumentParser(
         description=ABOUT, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -608,8 +629,6 @@ def main() -> None:
         parser.error(f"--repeat must be at least 1, not {options.repeat}")
     if not 1 <= options.time_scale <= 120:
         parser.error(f"--time-scale must be between 1 and 120, not {options.time_scale:g}")
-    DEADLINE *= SCALE / options.time_scale
-    SCALE = options.time_scale
     with tempfile.TemporaryDirectory(prefix="amc-tracking-bench-") as tmp:
         began = time.time()
         pairs = []
@@ -618,9 +637,9 @@ def main() -> None:
             workdir.mkdir()
             sides = []
             if not options.engine_only:
-                sides.append(run_baseline(workdir))
+                sides.append(run_baseline(workdir, options.time_scale))
                 print(f"baseline done in {sides[0].wall_seconds:.0f} s", file=sys.stderr)
-            engine = run_engine(workdir, options.poll_interval)
+            engine = run_engine(workdir, options.poll_interval, options.time_scale)
             print(f"engine done in {engine.wall_seconds:.0f} s", file=sys.stderr)
             if options.repeat > 1:
                 print(f"\n== pair {n + 1} of {options.repeat}")
