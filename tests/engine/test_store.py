@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,10 +22,13 @@ from amc_manager.store import (
     Store,
     StoredResult,
     StoreError,
+    database_url_for,
 )
 from amc_manager.store.rows import InstanceRow
 from amc_manager.store.store import head_revision, require_sqlite
 from amc_manager.store.tracking import next_due, release_aligned
+from tests.engine.conftest import POSTGRES_URL
+from tests.engine.live import fresh_postgres
 
 S = ExecutionState
 
@@ -502,3 +506,26 @@ async def test_a_look_never_puts_the_worker_other_kept_runs_later(store: Store) 
     row = await _get(store, ids[1])
     assert (row.lease_owner, row.next_check_at) == ("w1", B + 260)
     assert await next_due(store, [S.PENDING.value], B + 222, owner="w1") == B + 220
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="AMC_TEST_POSTGRES_URL is not set")
+async def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    tmp_path: Path,
+) -> None:
+    """The server ends a pooled connection while it sits idle (a restart, a proxy's idle
+    cut): the next transaction pings it on checkout and runs on a new one, without an error."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    assert POSTGRES_URL is not None
+    async with Store(database_url_for(await fresh_postgres(), tmp_path)) as store:
+        store.ping_after_idle = 0.0  # every checkout counts as after a long idle
+        async with store.begin() as conn:
+            pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar()
+        admin = await asyncpg.connect(POSTGRES_URL)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        async with store.begin() as conn:
+            again = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar()
+        assert again != pid

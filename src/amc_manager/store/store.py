@@ -49,6 +49,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # How long `token_owner` answers are reused (real seconds): a disconnect made by another
 # process (`amc serve`, the CLI) reaches a running worker's calls within this.
 OWNER_TTL = 2.0
+# Seconds a pooled PostgreSQL connection may sit unused before it is pinged on checkout.
+PING_AFTER_IDLE = 10.0
 
 
 def head_revision() -> str:
@@ -104,6 +106,7 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         self._owners: dict[tuple[str, str | None], tuple[float, str | None]] = {}
         self._owners_epoch = 0  # an answer read across a change is not kept
         self.owner_ttl = OWNER_TTL
+        self.ping_after_idle = PING_AFTER_IDLE
 
     def _forget_owners(self) -> None:
         self._owners.clear()
@@ -132,12 +135,37 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=5, max_overflow=5, pool_pre_ping=True)
+            kwargs.update(pool_size=5, max_overflow=5)
         self._engine = create_async_engine(self.url, **kwargs)
         if self.url.startswith("sqlite"):
             sa.event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            self._ping_when_idle(self._engine.sync_engine)
         await self.upgrade()
         return self
+
+    def _ping_when_idle(self, engine: sa.Engine) -> None:
+        """Ping a pooled PostgreSQL connection on checkout only when it sat unused for
+        `ping_after_idle` seconds, so one that died meanwhile (a database restart, a proxy's
+        idle cut) is replaced before use. `pool_pre_ping` pinged on every checkout: with
+        asyncpg that is BEGIN, a no-op and ROLLBACK, three round trips before each
+        transaction's own three, and a sixth of a busy worker's CPU (py-spy, cost curve run
+        3). A connection in steady use that breaks fails its statement once; SQLAlchemy then
+        drops the pool's older connections, and the engine retries the step."""
+
+        @sa.event.listens_for(engine, "checkin")
+        def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+            record.info["idle_since"] = time.monotonic()
+
+        @sa.event.listens_for(engine, "checkout")
+        def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            since = record.info.get("idle_since")
+            if since is None or time.monotonic() - since < self.ping_after_idle:
+                return
+            try:
+                dbapi_connection.ping()
+            except Exception as exc:  # the pool retries the checkout with a new connection
+                raise sa.exc.DisconnectionError(f"a pooled connection died: {exc}") from exc
 
     async def aclose(self) -> None:
         await self.close_reader()
@@ -940,8 +968,11 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         long backfill never stands in front of other work. A collection's cell also needs its
         collection running and fewer than `max_collection` collection runs active on the
         instance (the rest of the slots stay for other work). On PostgreSQL the account row
-        is locked first, so concurrent workers take turns; SQLite runs the whole conditional
-        UPDATE under its single writer lock.
+        is locked before the conditional UPDATE, so concurrent workers take turns; but first
+        the same conditions are read without the lock, since most tries are refused (a freed
+        slot wakes every queued run of the instance, and only the oldest passes), and a
+        refusal should neither wait for nor hold the account's lock. SQLite runs the whole
+        conditional UPDATE under its single writer lock.
         """
         e = t.workflow_executions
         c = e.c
@@ -983,6 +1014,8 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             conditions.append(sa.or_(c.adhoc.is_(False), today.scalar_subquery() < daily_quota))
         async with self.begin() as conn:
             if self.dialect == "postgresql":
+                if (await conn.execute(sa.select(c.id).where(*conditions))).first() is None:
+                    return False
                 await conn.execute(
                     sa.select(t.amc_accounts.c.id)
                     .where(t.amc_accounts.c.id == account_pk)
