@@ -220,7 +220,7 @@ class Engine:
             self.owner,
             self.clock(),
             self.config.lease_seconds,
-            min(self.config.claim_batch, limit or self.config.claim_batch),
+            self.config.claim_batch if limit is None else min(limit, self.config.claim_batch),
             states=states,
             ids=sorted(only) if only is not None else None,
             held=self.keep_leases,
