@@ -24,8 +24,11 @@ LINES = [
 
 
 def window_days() -> tuple[str, str]:
+    """Whole days ending 4 days ago (UTC). The run uses America/New_York, whose day ends up
+    to 5 hours after UTC's, and AMC holds a run whose window ends within the last 48 hours
+    until its data is in: 3 days ago would keep it pending from midnight to 05:00 UTC."""
     today = datetime.now(UTC).date()
-    return (today - timedelta(days=14)).isoformat(), (today - timedelta(days=3)).isoformat()
+    return (today - timedelta(days=14)).isoformat(), (today - timedelta(days=4)).isoformat()
 
 
 def type_sql(page: Page, lines: list[str]) -> None:
