@@ -7,10 +7,13 @@ import json
 import time
 from pathlib import Path
 
+import httpx
+
 from amc_manager.config import Settings
 from amc_manager.service.retention import prune
 from amc_manager.service.runtime import Runtime
-from tests.storage.conftest import amc
+from amc_manager.storage.s3 import split_location
+from tests.storage.conftest import S3Server, amc
 
 HOURS = 3600.0
 
@@ -39,6 +42,32 @@ async def test_prune_removes_what_dead_uploads_left(tmp_path: Path, clean_env: N
     assert not Path(recorded).exists() and not Path(orphan).exists()
     assert not (folder / ".parts" / "dead-run").exists()
     assert kept.exists()  # no retention set: results are kept for ever
+
+
+async def test_prune_aborts_a_dead_upload_and_spares_one_under_way(
+    s3: S3Server, tmp_path: Path, clean_env: None
+) -> None:
+    """Two multipart uploads under the temporary prefix, both dated long ago (moto dates every
+    upload 2010-11-10, as a store with a wrong clock would): the one a worker recorded as
+    under way is another worker's live upload and must survive; the unrecorded one is aborted."""
+    bucket = s3.new_bucket()
+    settings = Settings(
+        AMC_HOME=str(tmp_path / "home"),
+        AMC_RESULTS_URL=f"s3://{bucket}/r",
+        AMC_S3_ENDPOINT_URL=s3.endpoint,
+    )
+    async with Runtime(settings) as runtime:
+        writer = runtime.results.writer
+        live, dead = writer.temporary("live.parquet"), writer.temporary("dead.parquet")
+        for location in (live, dead):
+            key = split_location(location)[1]
+            begun = httpx.post(f"{s3.endpoint}/{bucket}/{key}", params={"uploads": ""}, timeout=10)
+            begun.raise_for_status()
+        await runtime.store.add_pending_upload(live, "live-run", "host-2-abc")
+        report = await prune(runtime)
+        assert [u.location for u in await runtime.store.pending_uploads()] == [live]
+    assert s3.multipart_uploads(bucket) == [split_location(live)[1]]
+    assert report.uploads_removed == 1, report
 
 
 def test_amc_db_prune_reports_what_it_did(tmp_path: Path) -> None:

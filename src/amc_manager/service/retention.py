@@ -37,8 +37,13 @@ async def prune(runtime: Runtime, *, stale_upload_hours: float = STALE_UPLOAD_HO
     settings = runtime.settings
     now = runtime.clock()
     stale_before = now - stale_upload_hours * 3600
-    removed = await discard_uploads(runtime.results, runtime.store, before=stale_before)
-    removed += await runtime.results.sweep(stale_before)
+    store = runtime.store
+    removed = await discard_uploads(runtime.results, store, before=stale_before)
+
+    async def under_way() -> list[str]:
+        return [upload.location for upload in await store.pending_uploads()]
+
+    removed += await runtime.results.sweep(stale_before, live=under_way)
     scratch = settings.results_dir / ".parts"
     removed += await asyncio.to_thread(_remove_stale_scratch, scratch, stale_before)
     results = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -22,6 +23,14 @@ if TYPE_CHECKING:
 # worker in the middle of an upload at a known point. It only ever sleeps.
 PAUSE_ENV = "AMC_TEST_UPLOAD_PAUSE"
 CHUNK = 8 << 20  # bytes read from the local file per write: memory stays flat
+
+
+@dataclass(frozen=True)
+class OpenUpload:
+    """An unfinished multipart upload: the temporary location it writes, and its id."""
+
+    location: str
+    upload_id: str
 
 
 class Writable(Protocol):
@@ -91,7 +100,11 @@ class ResultStorage(ABC):
     def temporaries(self, older_than: float) -> list[str]:
         """Temporary files under the root last written before `older_than` (epoch seconds)."""
 
-    def abort_uploads(self, older_than: float) -> int:  # noqa: ARG002 - S3 only
-        """Abort unfinished multipart uploads under the root begun before `older_than`; how
-        many. A folder has none."""
+    def open_uploads(self, older_than: float) -> list[OpenUpload]:  # noqa: ARG002 - S3 only
+        """Unfinished multipart uploads under the root begun before `older_than` (the
+        writer died, or is still writing: the caller decides). A folder has none."""
+        return []
+
+    def abort_uploads(self, uploads: list[OpenUpload]) -> int:  # noqa: ARG002 - S3 only
+        """Abort these unfinished uploads; how many."""
         return 0

@@ -14,6 +14,7 @@ import hmac
 import logging
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
@@ -24,32 +25,58 @@ NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-def abort_stale_uploads(
-    bucket: str, prefix: str, older_than: float, endpoint_url: str | None
-) -> int:
-    """Abort the unfinished uploads of keys under `prefix` begun before `older_than`."""
-    access = os.environ.get("AWS_ACCESS_KEY_ID")
-    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
-    if not access or not secret:
-        logger.info("no AWS_* keys in the environment: stale multipart uploads left alone")
-        return 0
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = (endpoint_url or f"https://s3.{region}.amazonaws.com").rstrip("/")
-    signer = _Signer(access, secret, os.environ.get("AWS_SESSION_TOKEN"), region)
-    aborted = 0
-    with httpx.Client(timeout=30) as http:
-        for key, upload_id, initiated in _uploads(http, signer, endpoint, bucket, prefix):
-            if initiated < older_than:
-                path = f"/{bucket}/{key}"
-                answer = _send(http, signer, "DELETE", endpoint, path, {"uploadId": upload_id})
+@dataclass(frozen=True)
+class Unfinished:
+    """A multipart upload S3 still holds open: its key, its id, when it began (epoch s)."""
+
+    key: str
+    upload_id: str
+    initiated: float
+
+
+class Multipart:
+    """ListMultipartUploads and AbortMultipartUpload on one bucket, signed with the
+    environment's static keys (without them nothing is listed or aborted)."""
+
+    def __init__(self, bucket: str, endpoint_url: str | None) -> None:
+        access = os.environ.get("AWS_ACCESS_KEY_ID")
+        secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.bucket = bucket
+        self.endpoint = (endpoint_url or f"https://s3.{region}.amazonaws.com").rstrip("/")
+        self._signer = (
+            _Signer(access, secret, os.environ.get("AWS_SESSION_TOKEN"), region)
+            if access and secret
+            else None
+        )
+
+    def unfinished(self, prefix: str) -> list[Unfinished]:
+        """The open uploads of keys under `prefix` (none without keys)."""
+        if self._signer is None:
+            logger.info("no AWS_* keys in the environment: stale multipart uploads left alone")
+            return []
+        with httpx.Client(timeout=30) as http:
+            return _uploads(http, self._signer, self.endpoint, self.bucket, prefix)
+
+    def abort(self, uploads: list[tuple[str, str]]) -> int:
+        """Abort these uploads (key, upload id); how many the store confirmed."""
+        if self._signer is None or not uploads:
+            return 0
+        aborted = 0
+        with httpx.Client(timeout=30) as http:
+            for key, upload_id in uploads:
+                path = f"/{self.bucket}/{key}"
+                answer = _send(
+                    http, self._signer, "DELETE", self.endpoint, path, {"uploadId": upload_id}
+                )
                 aborted += answer.status_code in (200, 204)
-    return aborted
+        return aborted
 
 
 def _uploads(
     http: httpx.Client, signer: _Signer, endpoint: str, bucket: str, prefix: str
-) -> list[tuple[str, str, float]]:
-    found: list[tuple[str, str, float]] = []
+) -> list[Unfinished]:
+    found: list[Unfinished] = []
     query = {"uploads": "", "prefix": prefix}
     while True:
         answer = _send(http, signer, "GET", endpoint, f"/{bucket}", query)
@@ -60,7 +87,7 @@ def _uploads(
             upload_id = upload.findtext(f"{NS}UploadId") or ""
             initiated = upload.findtext(f"{NS}Initiated") or ""
             when = datetime.fromisoformat(initiated.replace("Z", "+00:00")).timestamp()
-            found.append((key, upload_id, when))
+            found.append(Unfinished(key, upload_id, when))
         if (body.findtext(f"{NS}IsTruncated") or "").lower() != "true":
             return found
         query = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,18 +85,35 @@ class Results:
         """Remove a stored file (a result, or an upload's temporary); False if none was there."""
         return await asyncio.to_thread(self.reader(location).delete, location)
 
-    async def sweep(self, older_than: float | None = None, *, hours: float = 6.0) -> int:
+    async def sweep(
+        self,
+        older_than: float | None = None,
+        *,
+        hours: float = 6.0,
+        live: Callable[[], Awaitable[Collection[str]]] | None = None,
+    ) -> int:
         """Remove temporaries under the current root left by uploads that died, and abort
         their unfinished multipart uploads: what began before `older_than` (default: `hours`
-        ago). How many were removed."""
+        ago), except the temporaries `live` names (uploads still under way). How many."""
         cutoff = time.time() - hours * 3600 if older_than is None else older_than
         writer = self.writer
         stale = await asyncio.to_thread(writer.temporaries, cutoff)
+        try:
+            unfinished = await asyncio.to_thread(writer.open_uploads, cutoff)
+        except Exception as exc:  # best effort: a lifecycle rule may do it instead
+            logger.warning("listing unfinished multipart uploads failed: %s", exc)
+            unfinished = []
+        # Asked after the listings: an upload is recorded before it writes anything, so every
+        # upload listed above that is still under way is named here. (The age alone is not
+        # enough: some S3-compatible stores date uploads wrongly, and clocks differ.)
+        spared = set(await live()) if live is not None and (stale or unfinished) else set()
+        stale = [location for location in stale if location not in spared]
         for location in stale:
             await asyncio.to_thread(_quietly, writer.delete, location)
+        unfinished = [upload for upload in unfinished if upload.location not in spared]
         try:
-            aborted = await asyncio.to_thread(writer.abort_uploads, cutoff)
-        except Exception as exc:  # best effort: a lifecycle rule may do it instead
+            aborted = await asyncio.to_thread(writer.abort_uploads, unfinished)
+        except Exception as exc:
             logger.warning("aborting stale multipart uploads failed: %s", exc)
             aborted = 0
         return len(stale) + aborted

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from amc_manager.storage.base import ResultStorage, copy_chunks
-from amc_manager.storage.multipart import abort_stale_uploads
+from amc_manager.storage.base import OpenUpload, ResultStorage, copy_chunks
+from amc_manager.storage.multipart import Multipart
 
 SCHEME = "s3://"
 TEMP_FOLDER = ".tmp"
@@ -99,9 +99,17 @@ class S3Storage(ResultStorage):
                 found.append(f"{SCHEME}{info.path}")
         return found
 
-    def abort_uploads(self, older_than: float) -> int:
-        prefix = self._key(TEMP_FOLDER) + "/"
-        return abort_stale_uploads(self.bucket, prefix, older_than, self.endpoint_url)
+    def open_uploads(self, older_than: float) -> list[OpenUpload]:
+        found = Multipart(self.bucket, self.endpoint_url).unfinished(self._key(TEMP_FOLDER) + "/")
+        return [
+            OpenUpload(f"{SCHEME}{self.bucket}/{u.key}", u.upload_id)
+            for u in found
+            if u.initiated < older_than
+        ]
+
+    def abort_uploads(self, uploads: list[OpenUpload]) -> int:
+        keys = [(split_location(u.location)[1], u.upload_id) for u in uploads]
+        return Multipart(self.bucket, self.endpoint_url).abort(keys)
 
 
 def _path(location: str) -> str:
