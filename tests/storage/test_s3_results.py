@@ -8,15 +8,19 @@ import csv
 import io
 import json
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pyarrow.parquet as pq
 
 from amc_manager.service.retention import prune
 from amc_manager.service.runtime import Runtime
-from tests.api.conftest import bearer, make_settings, started
+from amc_manager.store import ExecutionRow
+from tests.api.conftest import SQL, bearer, make_settings, started
 from tests.rows import same_rows
-from tests.storage.conftest import S3Server, amc, run_one
+from tests.storage.conftest import S3Server, amc, run_one, window
 
 
 async def test_results_written_read_exported_served_and_pruned_on_s3(
@@ -64,6 +68,49 @@ async def test_results_written_read_exported_served_and_pruned_on_s3(
         gone = await api.client.get(url, headers=bearer(token))
         assert gone.status_code == 409 and "deleted by retention" in gone.text, gone.text
         assert bucket not in gone.text
+
+
+async def test_an_upload_refused_is_retried_and_leaves_no_local_file(
+    s3: S3Server, tmp_path: Path, clean_env: None
+) -> None:
+    """The bucket is missing at first: the run waits, saying why (AMC keeps its files), no
+    result-sized file stays on this host, and once the bucket exists the result is stored.
+    Retries come every 2 s, so no attempt is under way when the note is read."""
+    bucket = f"amc-late-{uuid.uuid4().hex[:8]}"
+    where = {"AMC_RESULTS_URL": f"s3://{bucket}/r", "AMC_S3_ENDPOINT_URL": s3.endpoint}
+    settings = make_settings(tmp_path, **where, AMC_POLL_INTERVAL=2)
+    async with started(settings, worker=True) as api:
+        token = await api.token()
+        listed = await api.client.get("/api/v1/instances", headers=bearer(token))
+        body = {"instance_id": listed.json()["items"][0]["instance_id"], "sql": SQL, **window()}
+        made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
+        execution_id = made.json()["id"]
+        store = api.runtime.store
+        waiting = await _until(lambda: store.get_execution(execution_id), _storage_failed)
+        assert waiting.state == "downloading", waiting
+        assert bucket not in (waiting.error or ""), waiting.error
+        assert not list(settings.amc_home.rglob("*.parquet")), "a failed upload left its file"
+
+        httpx.put(f"{s3.endpoint}/{bucket}", timeout=10).raise_for_status()
+        done = await _until(lambda: store.get_execution(execution_id), lambda r: r.terminal)
+    assert done.state == "succeeded" and done.row_count, done
+    assert s3.keys(bucket) == [f"r/{execution_id}.parquet"]
+    assert not list(settings.amc_home.rglob("*.parquet"))
+
+
+def _storage_failed(row: ExecutionRow) -> bool:
+    return "result storage failed, will retry" in (row.error or "")
+
+
+async def _until(
+    read: Callable[[], Awaitable[ExecutionRow | None]], wanted: Callable[[ExecutionRow], bool]
+) -> ExecutionRow:
+    for _ in range(300):
+        row = await read()
+        if row is not None and wanted(row):
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the run never got there: {row}")
 
 
 def _amc_results(home: Path, where: dict[str, str], execution_id: str) -> str:

@@ -50,7 +50,7 @@ from amc_manager.engine.results import collect_results
 from amc_manager.engine.slots import StepSlots
 from amc_manager.engine.tracking import LAG_BUDGET, Key, PollPolicy, RunTimes, next_poll
 from amc_manager.logs import bound
-from amc_manager.storage import Results, open_results
+from amc_manager.storage import Results, StorageError, open_results
 from amc_manager.store import (
     OPEN_STATES,
     TRACKED_STATES,
@@ -319,6 +319,8 @@ class Engine:
             await self._later(row, f"AMC unreachable, will retry: {exc.message}")
         except LOST_ACCESS as exc:
             await self._finish(row, S.FAILED, error=str(exc), failure_kind=FailureKind.LOST_ACCESS)
+        except StorageError as exc:  # the bucket is down or refuses: AMC keeps the files
+            await self._later(row, f"result storage failed, will retry: {exc}")
         except Exception as exc:  # a bug or a store hiccup: retried later, never lost
             logger.exception("step of %s failed; will retry", row.id)
             await self._later(row, f"internal error, will retry: {type(exc).__name__}")

@@ -88,7 +88,13 @@ async def collect_results(
         temporaries.append(temporary)
         await store.add_pending_upload(temporary, row.id, owner)
 
-    location = await results.save(local, name, pending=pending)
+    try:
+        location = await results.save(local, name, pending=pending)
+    except BaseException:
+        # The retry ingests again from the parts, perhaps on another host: a result-sized
+        # file must not wait for `amc db prune` here. (One unlink; it must run if cancelled.)
+        local.unlink(missing_ok=True)
+        raise
     for temporary in temporaries:
         await store.remove_pending_upload(temporary)
     await asyncio.to_thread(shutil.rmtree, scratch, ignore_errors=True)
