@@ -16,13 +16,13 @@ import pytest
 from tests.test_cli_run import (
     AMC,
     EXAMPLE,
-    _dates,
     _executions_in_store,
     _instance,
     amc,
     home,
     run_sql,
 )
+from tests.windows import day_window
 
 __all__ = ["home"]  # the fixture, shared with tests/test_cli_run.py
 HEAVY = ("duckdb", "pyarrow", "amc_manager.sandbox")
@@ -79,7 +79,7 @@ def test_an_ambiguous_prefix_is_refused_with_its_matches(home: Path) -> None:
 
 def test_collections_take_prefixes_and_show_cells_by_shortest_prefix(home: Path) -> None:
     instance = _instance(home)
-    start, end = _dates()
+    start, end = day_window(2)
     window = ("--instance", instance, "--start", start, "--end", end, "--every", "day")
     made = [amc(home, "collections", "create", str(EXAMPLE), *window) for _ in range(2)]
     assert [m.returncode for m in made] == [0, 0], made[0].stderr

@@ -7,12 +7,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from amc_manager.store.store import head_revision
+from tests.windows import day_window
 
 AMC = str(Path(sys.executable).with_name("amc"))
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "campaign_performance.sql"
@@ -55,13 +55,8 @@ def amc(
 
 def run_sql(home: Path, sql: str, instance: str, *extra: str) -> subprocess.CompletedProcess[str]:
     """`amc run SQL --instance I` over the test window (a day ending 3 days ago), plus `extra`."""
-    start, end = _dates()
+    start, end = day_window(2)
     return amc(home, "run", sql, "--instance", instance, "--start", start, "--end", end, *extra)
-
-
-def _dates() -> tuple[str, str]:
-    end = datetime.now(UTC).date() - timedelta(days=3)
-    return str(end - timedelta(days=1)), str(end)
 
 
 def _instance(home: Path) -> str:
@@ -120,7 +115,7 @@ def test_run_writes_rows_and_json_listing(home: Path) -> None:
 
 
 def test_no_wait_then_wait(home: Path) -> None:
-    start, end = _dates()
+    start, end = day_window(2)
     instance = _instance(home)
     done = run_sql(home, str(EXAMPLE), instance, "--no-wait")
     assert done.returncode == 0, done.stderr
@@ -145,7 +140,7 @@ def test_no_wait_then_wait(home: Path) -> None:
 def test_bad_input_is_one_line_exit_2_and_stores_nothing(
     home: Path, args: list[str], fragment: str
 ) -> None:
-    start, end = _dates()
+    start, end = day_window(2)
     instance = _instance(home)
     before = _executions_in_store(home)
     base = {"--instance": instance, "--start": start, "--end": end}
@@ -160,7 +155,7 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(
 
 
 def test_unreadable_sql_file_and_missing_token(home: Path) -> None:
-    start, end = _dates()
+    start, end = day_window(2)
     instance = _instance(home)
     done = run_sql(home, str(home / "missing.sql"), instance)
     assert done.returncode == 2 and "cannot read SQL file" in done.stderr
@@ -246,7 +241,7 @@ def test_saved_workflows_push_run_and_delete(home: Path) -> None:
     assert listed == [{"workflow_id": "by-device", "parameters": 1}]
     shown = amc(home, "workflows", "show", "by-device", "--instance", instance)
     assert "CUSTOM_PARAMETER('device')" in shown.stdout
-    start, end = _dates()
+    start, end = day_window(2)
     out = home / "tablet.jsonl"
     ran = amc(
         home,

@@ -9,7 +9,6 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from amc_manager.service.runtime import Runtime
 from amc_manager.store import InstanceRow
 from tests.engine.conftest import make_settings
 from tests.engine.live import fresh_postgres
+from tests.windows import window_fields
 
 POSTGRES_URL = os.environ.get("AMC_TEST_POSTGRES_URL")
 BACKENDS = [
@@ -77,8 +77,7 @@ async def site(tmp_path: Path, database_url: str) -> AsyncIterator[Site]:
 
 
 def window() -> WindowInput:
-    end = datetime.now(UTC).date() - timedelta(days=3)
-    return WindowInput(start=str(end - timedelta(days=1)), end=str(end))
+    return WindowInput(**window_fields())
 
 
 async def queue(runtime: Runtime, email: str, instance: str, **extra: Any) -> str:

@@ -9,7 +9,7 @@ import httpx
 
 from amc_manager.api.paging import encode_cursor
 from tests.api.conftest import SQL, Api, bearer
-from tests.api.test_executions import window
+from tests.windows import window_fields
 
 A, B = "a@example.com", "b@example.com"
 
@@ -26,7 +26,7 @@ async def _two_users(api: Api) -> tuple[str, str, str, str, str]:
     await add_token(api.runtime, A, config.refresh_token)
     instance = (await sync_accounts(api.runtime, A))[0].instance_id
     await api.connect_second(B)
-    body = {"instance_id": instance, "sql": SQL, **window()}
+    body = {"instance_id": instance, "sql": SQL, **window_fields()}
     made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token_a))
     assert made.status_code == 201, made.text
     return admin, token_a, token_b, instance, made.json()["id"]

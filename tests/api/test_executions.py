@@ -15,6 +15,7 @@ import pytest
 from tests.api.conftest import SQL, Api, bearer, make_settings, started
 from tests.engine.live import POSTGRES_URL, fresh_postgres
 from tests.rows import same_rows
+from tests.windows import window_fields
 
 TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
 BACKENDS = [
@@ -26,13 +27,6 @@ BACKENDS = [
         ),
     ),
 ]
-
-
-def window() -> dict[str, str]:
-    from datetime import UTC, datetime, timedelta
-
-    end = datetime.now(UTC).date() - timedelta(days=3)
-    return {"start": str(end - timedelta(days=1)), "end": str(end)}
 
 
 async def first_instance(api: Api, token: str) -> str:
@@ -55,7 +49,7 @@ async def test_a_run_end_to_end_with_every_result_format(tmp_path: Path, clean_e
     async with started(make_settings(tmp_path), worker=True) as api:
         token = await api.token()
         instance = await first_instance(api, token)
-        body = {"instance_id": instance, "sql": SQL, **window()}
+        body = {"instance_id": instance, "sql": SQL, **window_fields()}
         made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
         assert made.status_code == 201, made.text
         execution_id = made.json()["id"]
@@ -90,7 +84,7 @@ async def test_one_idempotency_key_makes_one_execution(
     database_url = await fresh_postgres() if backend == "postgresql" else None
     async with started(make_settings(tmp_path, database_url), worker=True) as api:
         token = await api.token()
-        body = {"instance_id": await first_instance(api, token), "sql": SQL, **window()}
+        body = {"instance_id": await first_instance(api, token), "sql": SQL, **window_fields()}
         headers = {**bearer(token), "Idempotency-Key": "nightly-2026-12-09"}
         answers = await asyncio.gather(
             *(api.client.post("/api/v1/executions", json=body, headers=headers) for _ in range(10))
@@ -117,7 +111,7 @@ async def test_invalid_sql_is_422_with_every_problem_and_nothing_stored(api: Api
     body = {
         "instance_id": await first_instance(api, token),
         "sql": "SELECT nope FROM no_such_table",
-        **window(),
+        **window_fields(),
     }
     refused = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
     assert refused.status_code == 422, refused.text
@@ -133,7 +127,7 @@ async def test_invalid_sql_is_422_with_every_problem_and_nothing_stored(api: Api
 
 async def test_cursor_paging_newest_first_and_filters(api: Api) -> None:
     token = await api.token()
-    body = {"instance_id": await first_instance(api, token), "sql": SQL, **window()}
+    body = {"instance_id": await first_instance(api, token), "sql": SQL, **window_fields()}
     made = []
     for _ in range(5):
         answer = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
@@ -165,7 +159,7 @@ async def test_server_sent_events_follow_a_run_to_its_end(tmp_path: Path, clean_
     async with started(make_settings(tmp_path), worker=True) as api:
         api.state.event_poll = 0.1
         token = await api.token()
-        body = {"instance_id": await first_instance(api, token), "sql": SQL, **window()}
+        body = {"instance_id": await first_instance(api, token), "sql": SQL, **window_fields()}
         execution_id = (
             await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
         ).json()["id"]
@@ -184,7 +178,7 @@ async def test_server_sent_events_follow_a_run_to_its_end(tmp_path: Path, clean_
 async def test_validate_lists_problems_without_storing(api: Api) -> None:
     token = await api.token()
     instance = await first_instance(api, token)
-    body = {"sql": "SELECT nope FROM no_such_table", "instance_id": instance, **window()}
+    body = {"sql": "SELECT nope FROM no_such_table", "instance_id": instance, **window_fields()}
     checked = await api.client.post("/api/v1/validate", json=body, headers=bearer(token))
     assert checked.status_code == 200, checked.text
     problems = checked.json()["problems"]

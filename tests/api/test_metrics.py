@@ -8,8 +8,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.conftest import SQL, Api, bearer, make_settings, started
-from tests.api.test_executions import BACKENDS, first_instance, wait_done, window
+from tests.api.test_executions import BACKENDS, first_instance, wait_done
 from tests.engine.live import fresh_postgres
+from tests.windows import window_fields
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -37,7 +38,7 @@ async def test_metrics_after_a_run_then_a_queued_one_in_a_second_app(
     async with started(settings, worker=True) as api:
         token = await api.token()
         instance = await first_instance(api, token)
-        body = {"instance_id": instance, "sql": SQL, **window()}
+        body = {"instance_id": instance, "sql": SQL, **window_fields()}
         made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
         assert made.status_code == 201, made.text
         assert (await wait_done(api, token, made.json()["id"]))["state"] == "succeeded"

@@ -12,8 +12,9 @@ import httpx
 from amc_manager.config import Settings
 from amc_manager.sandbox.config import DEFAULT_SEED
 from tests.api.conftest import Api, bearer, started
-from tests.engine.live import DAILY_SQL, Processes, day_window, real_env, run_amc, setup_real
+from tests.engine.live import DAILY_SQL, Processes, real_env, run_amc, setup_real
 from tests.rows import assert_same_rows
+from tests.windows import day_window
 
 TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
 REST_USER = "rest@example.com"

@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.api.conftest import SQL, bearer, make_settings, started
-from tests.api.test_executions import first_instance, wait_done, window
+from tests.api.test_executions import first_instance, wait_done
+from tests.windows import window_fields
 
 PASSWORD = "planted password 7f3a9c"
 REFRESH = "Atzr|planted-refresh-token-51c0ffee"
@@ -53,7 +54,7 @@ async def test_secrets_never_reach_the_logs(
         assert wrong.status_code == 401
         admin = await api.token()
         planted.append(admin)
-        body = {"instance_id": await first_instance(api, admin), "sql": SQL, **window()}
+        body = {"instance_id": await first_instance(api, admin), "sql": SQL, **window_fields()}
         run = await api.client.post(
             f"/api/v1/executions?token={admin}", json=body, headers=bearer(admin)
         )

@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +30,9 @@ from amc_manager.client import (
 from amc_manager.client.downloads import UrlExpired
 from amc_manager.client.identity import api_base, lwa_token_url
 from tests.client.conftest import USER, client_for
+from tests.windows import amc_window
 
 SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
-
-
-def _window() -> tuple[str, str]:
-    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    end -= timedelta(days=3)
-    return (end - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"), end.strftime(
-        "%Y-%m-%dT%H:%M:%S"
-    )
 
 
 async def _finish(setup: Any, execution_id: str) -> Any:
@@ -88,7 +80,7 @@ async def test_workflows_crud(live: Any) -> None:
 async def test_execution_round_trip_with_download(live: Any, tmp_path: Path) -> None:
     server = live(rows_per_file=5, duration="0.5")
     async with client_for(server.sandbox, server.url) as setup:
-        start, end = _window()
+        start, end = amc_window()
         created = await setup.client.create_execution(
             setup.instance, ExecutionRequest(sql=SQL, start=start, end=end)
         )
@@ -125,7 +117,7 @@ async def test_execution_round_trip_with_download(live: Any, tmp_path: Path) -> 
 async def test_expired_url_is_refused_and_fresh_urls_work(live: Any, tmp_path: Path) -> None:
     server = live(url_expiry_seconds=600, time_scale=600)
     async with client_for(server.sandbox, server.url) as setup:
-        start, end = _window()
+        start, end = amc_window()
         created = await setup.client.create_execution(
             setup.instance, ExecutionRequest(sql=SQL, start=start, end=end)
         )
@@ -149,7 +141,7 @@ async def test_expired_url_is_refused_and_fresh_urls_work(live: Any, tmp_path: P
 async def test_cancel_and_rejected_outcome(live: Any) -> None:
     server = live(duration="30", privacy_overlap_limit=1)
     async with client_for(server.sandbox, server.url) as setup:
-        start, end = _window()
+        start, end = amc_window()
         request = ExecutionRequest(sql=SQL, start=start, end=end)
         first = await setup.client.create_execution(setup.instance, request)
         second = await setup.client.create_execution(setup.instance, request)
@@ -171,7 +163,7 @@ async def test_compile_error_has_line_and_column(live: Any, late: bool) -> None:
     advice; only the refusal is the request's fault (exit 2)."""
     server = live(late_compile_errors=late)
     async with client_for(server.sandbox, server.url) as setup:
-        start, end = _window()
+        start, end = amc_window()
         request = ExecutionRequest(
             sql="SELECT campaign\nFROM dsp_impressions LIMIT 3", start=start, end=end
         )
@@ -225,7 +217,7 @@ async def test_data_sources(live: Any) -> None:
 async def test_audit_sees_every_request_the_sandbox_saw(live: Any, tmp_path: Path) -> None:
     server = live(faults={"server_error_rate": 0.2, "seed": 5}, throttle_rate=5, throttle_burst=2)
     async with client_for(server.sandbox, server.url, rate=20) as setup:
-        start, end = _window()
+        start, end = amc_window()
         created = await setup.client.create_execution(
             setup.instance, ExecutionRequest(workflow_id=None, sql=SQL, start=start, end=end)
         )

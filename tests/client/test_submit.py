@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from amc_manager.client import ExecutionRequest
 from amc_manager.client.submit import matches, with_nonce, without_nonce
 from tests.client.conftest import client_for
+from tests.windows import amc_window
 
 SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
-
-
-def _window(offset_days: int) -> tuple[str, str]:
-    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    end -= timedelta(days=3 + offset_days)
-    return (end - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"), end.strftime(
-        "%Y-%m-%dT%H:%M:%S"
-    )
 
 
 async def test_hundred_submissions_make_exactly_hundred_executions(live: Any) -> None:
@@ -33,7 +25,7 @@ async def test_hundred_submissions_make_exactly_hundred_executions(live: Any) ->
         )
         requests = []
         for i in range(100):
-            start, end = _window(i % 30)
+            start, end = amc_window(end_days_ago=3 + i % 30)
             if i % 2:
                 requests.append(ExecutionRequest(sql=SQL, start=start, end=end))
             else:

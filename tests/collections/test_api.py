@@ -3,22 +3,20 @@ the executions' collection_id filter, pause/resume/cancel/retry, access (404 for
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.api.conftest import Api, api, bearer, clean_env
 from tests.collections.test_flow import DAILY
+from tests.windows import window_fields
 
 __all__ = ["api", "clean_env"]
 
 
 def body(instance: str, **extra: Any) -> dict[str, Any]:
-    end = datetime.now(UTC).date() - timedelta(days=3)
     return {
         "instance_ids": [instance],
         "sql": DAILY,
-        "start": str(end - timedelta(days=13)),
-        "end": str(end),
+        **window_fields(14),
         "every": "week",
         **extra,
     }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from amc_manager.service.executions import list_executions
 from amc_manager.service.runtime import Runtime
 from amc_manager.store import ExecutionState
 from tests.engine.conftest import opened
+from tests.windows import whole_weeks
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 DAILY = (
@@ -34,14 +34,6 @@ DAILY = (
     "FROM dsp_impressions GROUP BY 1"
 )
 MARKED = DAILY + " -- fail-once"
-
-
-def weeks(count: int) -> tuple[str, str]:
-    """`count` whole Monday weeks ending at least 3 days ago (inclusive end date)."""
-    today = datetime.now(UTC).date() - timedelta(days=3)
-    last_sunday = today - timedelta(days=(today.weekday() + 1) % 7)
-    first = last_sunday - timedelta(days=7 * count - 1)
-    return str(first), str(last_sunday)
 
 
 async def drive(runtime: Runtime, collection_id: str, timeout: float = 60) -> col.CollectionView:
@@ -65,7 +57,7 @@ async def _no_key() -> str:
 
 
 def request(sql: str | None, instances: list[str], **extra: Any) -> col.CollectionRequest:
-    start, end = weeks(extra.pop("weeks", 3))
+    start, end = whole_weeks(extra.pop("weeks", 3))
     return col.CollectionRequest(
         instances=instances,
         window=WindowInput(start=start, end=end),

@@ -11,23 +11,17 @@ import signal
 import sqlite3
 import time
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
 from tests.engine.live import DAILY_SQL, Processes, real_env, run_amc, setup_real
+from tests.windows import whole_weeks
 
 WEEKS = 12
 KILLS = 3
-
-
-def weeks_window(count: int) -> tuple[str, str]:
-    """`count` whole Monday weeks ending at least 3 days ago (inclusive dates)."""
-    today = datetime.now(UTC).date() - timedelta(days=3)
-    last_sunday = today - timedelta(days=(today.weekday() + 1) % 7)
-    return str(last_sunday - timedelta(days=7 * count - 1)), str(last_sunday)
 
 
 def show(env: dict[str, str], cwd: Path, collection_id: str) -> dict[str, Any]:
@@ -81,7 +75,7 @@ def test_backfill_killed_three_times_batch_retry_and_fairness(tmp_path: Path) ->
         )
         instances = [i["instance_id"] for i in setup_real(env, tmp_path)]
         assert len(instances) == 4
-        first, last = weeks_window(WEEKS)
+        first, last = whole_weeks(WEEKS)
         made = run_amc(
             env, tmp_path, "collections", "create", str(backfill_sql), "--instance",
             instances[0], "--start", first, "--end", last, "--every", "week",

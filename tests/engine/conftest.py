@@ -7,7 +7,6 @@ import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,14 +76,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield
-
-
-def window(days: int = 1, end_days_ago: int = 3) -> tuple[str, str]:
-    """AMC's explicit window of `days` whole days ending `end_days_ago` days ago (UTC)."""
-    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    end -= timedelta(days=end_days_ago)
-    fmt = "%Y-%m-%dT%H:%M:%S"
-    return (end - timedelta(days=days)).strftime(fmt), end.strftime(fmt)
 
 
 @asynccontextmanager

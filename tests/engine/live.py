@@ -14,7 +14,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,6 +30,7 @@ from amc_manager.sandbox.config import (
 )
 from amc_manager.sql import resolve_window
 from amc_manager.store import Store, database_url_for
+from tests.windows import day_window
 
 AMC = Path(sys.executable).with_name("amc")
 TERMINAL = frozenset({"succeeded", "failed", "cancelled", "rejected"})
@@ -81,12 +81,6 @@ def real_env(home: Path, url: str, **extra: object) -> dict[str, str]:
     )
     env.update({k: str(v) for k, v in extra.items()})
     return env
-
-
-def day_window(days: int, *, end_days_ago: int = 3) -> tuple[str, str]:
-    """Dates (inclusive) of a `days`-long window ending `end_days_ago` days before today."""
-    last = datetime.now(UTC).date() - timedelta(days=end_days_ago)
-    return str(last - timedelta(days=days - 1)), str(last)
 
 
 def run_amc(

@@ -18,7 +18,8 @@ from amc_manager.engine.worker import Worker
 from amc_manager.service.runtime import Runtime
 from amc_manager.store import ExecutionState, FailureKind
 from amc_manager.store.rows import ExecutionRow
-from tests.engine.conftest import SQL, opened, window
+from tests.engine.conftest import SQL, opened
+from tests.windows import amc_window
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 # AMC's compile message, whatever the (transient) workflow id: the same text both ways.
@@ -35,7 +36,7 @@ async def _run(runtime: Runtime, user_id: str, spec: RunSpec) -> ExecutionRow:
 
 async def test_adhoc_run_stores_parquet_with_lineage(tmp_path: Path, database_url: str) -> None:
     async with opened(tmp_path, database_url) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         row = await _run(
             runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
@@ -77,7 +78,7 @@ async def test_saved_workflow_with_parameters(tmp_path: Path, database_url: str)
                 "inputParameters": [{"name": "device", "dataType": "STRING"}],
             },
         )
-        start, end = window()
+        start, end = amc_window()
         row = await _run(
             runtime,
             user_id,
@@ -104,7 +105,7 @@ async def test_compile_error_fails_with_amc_message(
         instance,
         user_id,
     ):
-        start, end = window()
+        start, end = amc_window()
         row = await _run(
             runtime,
             user_id,
@@ -143,7 +144,7 @@ async def test_result_columns_typed_from_output_columns(
     async with opened(tmp_path, database_url) as (runtime, instance, user_id):
         operations: list[str] = []
         runtime.audit.observer = lambda event: operations.append(event.operation)
-        start, end = window()
+        start, end = amc_window()
         spec = RunSpec(instance=instance, sql=sql, start=start, end=end)
         execution_id = await enqueue(runtime.store, user_id, spec)
         first = runtime.engine()
@@ -171,7 +172,7 @@ async def test_failure_at_amc_is_typed_failed(tmp_path: Path, database_url: str)
     async with opened(
         tmp_path, database_url, sandbox={"faults": {"execution_failure_rate": 1.0}}
     ) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         row = await _run(
             runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
@@ -188,7 +189,7 @@ async def test_rejection_ends_rejected_with_advice(tmp_path: Path, database_url:
         instance,
         user_id,
     ):
-        start, end = window()
+        start, end = amc_window()
         spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
         assert (await _run(runtime, user_id, spec)).state == "succeeded"
         second = await _run(runtime, user_id, spec)
@@ -202,7 +203,7 @@ async def test_cancel_queued_and_running(tmp_path: Path, database_url: str) -> N
         instance,
         user_id,
     ):
-        start, end = window()
+        start, end = amc_window()
         engine = runtime.engine()
         queued = await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
@@ -224,7 +225,7 @@ async def test_active_limit_holds_and_queue_drains(tmp_path: Path, database_url:
     async with opened(
         tmp_path, database_url, AMC_MAX_ACTIVE_PER_INSTANCE=2, sandbox={"duration": "0.5"}
     ) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         ids = [
             await enqueue(
                 runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
@@ -248,7 +249,7 @@ async def test_daily_quota_waits_locally(tmp_path: Path, database_url: str) -> N
         instance,
         user_id,
     ):
-        start, end = window()
+        start, end = amc_window()
         first = await _run(
             runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
@@ -268,7 +269,7 @@ async def test_amc_quota_answer_requeues(tmp_path: Path, database_url: str) -> N
     async with opened(
         tmp_path, database_url, AMC_DAILY_ADHOC_QUOTA=0, sandbox={"daily_adhoc_quota": 1}
     ) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         await _run(runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end))
         second = await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
@@ -285,7 +286,7 @@ async def test_lost_create_answers_never_duplicate(tmp_path: Path, database_url:
         instance,
         user_id,
     ):
-        start, end = window()
+        start, end = amc_window()
         row = await _run(
             runtime, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
@@ -298,7 +299,7 @@ async def test_background_refresh_keeps_tokens_fresh(tmp_path: Path, database_ur
     async with opened(
         tmp_path, database_url, sandbox={"duration": "6", "token_lifetime_seconds": 3}
     ) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )

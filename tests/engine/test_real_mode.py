@@ -16,12 +16,12 @@ from tests.engine.live import (
     DAILY_SQL,
     Processes,
     clean_environ,
-    day_window,
     real_env,
     run_amc,
     setup_real,
 )
 from tests.rows import assert_same_rows
+from tests.windows import day_window
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 

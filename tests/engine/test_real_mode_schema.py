@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from amc_manager.catalogue import CATALOGUE
-from tests.engine.live import Processes, day_window, real_env, run_amc, setup_real
+from tests.engine.live import Processes, real_env, run_amc, setup_real
+from tests.windows import day_window
 
 ROWS_PER_DAY = 120
 EXTRA_TABLE: dict[str, Any] = {

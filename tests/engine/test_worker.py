@@ -17,8 +17,9 @@ from amc_manager.engine.worker import Worker, WorkerFailed
 from amc_manager.errors import AmcManagerError
 from amc_manager.service.runtime import Runtime
 from amc_manager.store import ExecutionRow, ExecutionState
-from tests.engine.conftest import SQL, opened, window
+from tests.engine.conftest import SQL, opened
 from tests.engine.live import TRACKING_FAULT
+from tests.windows import amc_window
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -34,7 +35,7 @@ async def test_a_loop_failing_five_times_in_a_row_stops_the_worker(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     async with opened(tmp_path, url, sandbox={"duration": "60"}) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
@@ -64,7 +65,7 @@ async def test_stop_cuts_in_flight_steps_short_and_hands_the_runs_over(
     url = f"sqlite:///{tmp_path / 'store.db'}"
     sandbox = {"duration": "0.5", "faults": {"latency_ms": 1000}}
     async with opened(tmp_path, url, sandbox=sandbox) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
         ids = [await enqueue(runtime.store, user_id, spec) for _ in range(3)]
         first = runtime.engine()
@@ -98,7 +99,7 @@ async def test_a_peer_claims_nothing_another_worker_tracks_until_its_leases_laps
     runs on once the kept leases lapse (the lease plus the look the first had planned)."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     async with opened(tmp_path, url, sandbox={"duration": "3"}) as (runtime, instance, user_id):
-        start, end = window()
+        start, end = amc_window()
         spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
         ids = [await enqueue(runtime.store, user_id, spec) for _ in range(3)]
         config = replace(runtime.engine().config, lease_seconds=1.0)
@@ -149,7 +150,7 @@ async def test_a_slow_answer_from_one_instance_never_holds_back_another(tmp_path
         b = next(i for i in await runtime.store.list_instances(user_id) if i.id != a.id)
         assert runtime.embedded is not None
         sandbox = runtime.embedded.sandbox
-        start, end = window()
+        start, end = amc_window()
         slow = await enqueue(
             runtime.store, user_id, RunSpec(instance=a, sql=SQL, start=start, end=end)
         )
@@ -189,7 +190,7 @@ async def test_an_instance_is_due_again_once_its_look_ends_though_another_still_
     url = f"sqlite:///{tmp_path / 'store.db'}"
     async with opened(tmp_path, url, sandbox={"duration": "60"}) as (runtime, a, user_id):
         b = next(i for i in await runtime.store.list_instances(user_id) if i.id != a.id)
-        start, end = window()
+        start, end = amc_window()
         ids = {
             instance.id: await enqueue(
                 runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
@@ -229,7 +230,7 @@ async def test_a_run_is_looked_at_when_due_though_other_looks_keep_ending(
     store instead of to its claim, so under a steady stream of looks the due run waited."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     async with opened(tmp_path, url, sandbox={"duration": "600"}) as (runtime, a, user_id):
-        start, end = window()
+        start, end = amc_window()
         await enqueue(runtime.store, user_id, RunSpec(instance=a, sql=SQL, start=start, end=end))
         engine = runtime.engine()
         engine.keep_leases = True  # as `amc worker` runs it

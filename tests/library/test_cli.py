@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from amc_manager.service.library import get_entry, list_entries
-from tests.test_cli_run import _dates, _executions_in_store, _instance, amc, home
+from tests.test_cli_run import _executions_in_store, _instance, amc, home
+from tests.windows import day_window
 
 __all__ = ["home"]  # the fixture, shared with tests/test_cli_run.py
 HEAVY = ("duckdb", "pyarrow", "amc_manager.sandbox")
@@ -78,7 +79,7 @@ def test_show_of_an_unknown_name_exits_2_naming_the_fix(home: Path) -> None:
 
 
 def test_run_of_an_unknown_name_is_refused_before_anything_is_stored(home: Path) -> None:
-    start, end = _dates()
+    start, end = day_window(2)
     done = amc(
         home, "library", "run", "no_such_query", "--instance", "x", "--start", start, "--end", end
     )
@@ -88,7 +89,7 @@ def test_run_of_an_unknown_name_is_refused_before_anything_is_stored(home: Path)
 
 def test_two_analyses_run_end_to_end(home: Path) -> None:
     instance = _instance(home)
-    start, end = _dates()
+    start, end = day_window(2)
     window = ["--instance", instance, "--start", start, "--end", end]
     rows_csv = home / "campaigns.csv"
     first = amc(home, "library", "run", "campaign_performance", *window, "--output", str(rows_csv))

@@ -15,7 +15,8 @@ from amc_manager.sandbox.embedded import EmbeddedSandbox
 from amc_manager.service.library import LibraryEntry, list_entries
 from amc_manager.sql import lint, prepare, render_text, schema_for_sandbox
 from tests.sandbox.conftest import make_config
-from tests.sandbox.helpers import Api, Outcome, run_adhoc, window
+from tests.sandbox.helpers import Api, Outcome, run_adhoc
+from tests.windows import amc_window
 
 ENTRIES = list_entries()
 WINDOW_DAYS = 28
@@ -30,7 +31,7 @@ async def run_entry(api: Api, entry: LibraryEntry, start: str, end: str) -> Outc
 
 
 async def run_all(state_dir: Path) -> dict[str, Outcome | BaseException]:
-    start, end = window(WINDOW_DAYS)
+    start, end = amc_window(WINDOW_DAYS)
     async with EmbeddedSandbox(make_config(**CONFIG), state_dir) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()
         results = await asyncio.gather(

@@ -6,22 +6,15 @@ import asyncio
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.service import Sandbox
+from tests.windows import amc_window
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED")
-
-
-def window(days: int = 1, *, end_days_ago: int = 3) -> tuple[str, str]:
-    end = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    end -= timedelta(days=end_days_ago)
-    start = end - timedelta(days=days)
-    return start.strftime("%Y-%m-%dT%H:%M:%S"), end.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class Api:
@@ -72,7 +65,7 @@ class Api:
         if "start" in fields or "end" not in fields:
             start, end = fields.pop("start", None), fields.pop("end", None)
             if start is None:
-                start, end = window()
+                start, end = amc_window()
             body.update(timeWindowType="EXPLICIT", timeWindowStart=start, timeWindowEnd=end)
         body.update(fields)
         return await self.request("POST", f"{self.base}/workflowExecutions", json=body)

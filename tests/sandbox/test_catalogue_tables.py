@@ -37,7 +37,8 @@ from amc_manager.sandbox.synthetic import periodic, snapshot_days
 from amc_manager.sandbox.tables import USER_KEY_COLUMN
 from amc_manager.sql import lint, schema_for_sandbox
 from tests.sandbox.conftest import make_config
-from tests.sandbox.helpers import Api, window
+from tests.sandbox.helpers import Api
+from tests.windows import amc_window
 
 NOW = datetime(2026, 11, 26, 12)
 AVAILABLE = datetime(2026, 11, 24, 12)  # NOW - 48 h
@@ -411,7 +412,7 @@ async def test_a_subscription_lists_exactly_its_tables(tmp_path: Path) -> None:
         names = [d["dataSourceId"] for d in listed]
         free = [t.name for t in CATALOGUE if t.paid_feature is None]
         assert sorted(names) == sorted([*free, "amazon_retail_purchases"])
-        start, end = window(2)
+        start, end = amc_window(2)
         _, rows = await api.run(
             "SELECT asin_brand, SUM(purchase_units_sold) AS units FROM amazon_retail_purchases "
             "GROUP BY 1",
@@ -517,7 +518,7 @@ async def run_one(api: Api, sql: str, start: str, end: str) -> Outcome:
 
 
 async def run_all(state_dir: Path) -> dict[str, Outcome | BaseException]:
-    start, end = window(7)
+    start, end = amc_window(7)
     jobs = queries()
     async with EmbeddedSandbox(make_config(**PAID), state_dir) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()
@@ -576,7 +577,7 @@ async def test_a_result_with_an_array_column_succeeds(tmp_path: Path) -> None:
     """Nested values are written as JSON text; producing a result never leaves a run RUNNING."""
     async with EmbeddedSandbox(make_config(), tmp_path) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()
-        start, end = window(2)
+        start, end = amc_window(2)
         status, rows = await api.run(
             "SELECT advertiser_account_frequency_group_ids AS groups, "
             "COUNT(DISTINCT user_id) AS users FROM dsp_views GROUP BY 1",

@@ -18,7 +18,8 @@ import pytest
 import amc_manager
 from amc_manager.sandbox.embedded import EmbeddedSandbox
 from tests.sandbox.conftest import make_config
-from tests.sandbox.helpers import Api, Outcome, run_adhoc, window
+from tests.sandbox.helpers import Api, Outcome, run_adhoc
+from tests.windows import amc_window
 
 EXAMPLES = Path(amc_manager.__file__).parent / "examples"
 VALID = sorted(EXAMPLES.glob("*.sql"))
@@ -95,7 +96,7 @@ async def run_example(api: Api, path: Path, start: str, end: str) -> Outcome:
 
 async def run_all(state_dir: Path) -> dict[str, Outcome | BaseException]:
     """Every example against one sandbox, all executions in flight at once."""
-    start, end = window(WINDOW_DAYS)
+    start, end = amc_window(WINDOW_DAYS)
     paths = PARAMETRISED + INVALID
     async with EmbeddedSandbox(make_config(), state_dir) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()

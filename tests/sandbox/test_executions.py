@@ -11,7 +11,8 @@ import pytest
 
 from amc_manager.sandbox.embedded import EmbeddedSandbox
 from tests.sandbox.conftest import make_config
-from tests.sandbox.helpers import Api, window
+from tests.sandbox.helpers import Api
+from tests.windows import amc_window
 
 SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
 EXECUTION_FIELDS = {
@@ -103,7 +104,7 @@ async def test_create_rejections(api: Api, fields: dict[str, Any], fragment: str
 
 
 async def test_window_bounds_only_with_explicit(api: Api) -> None:
-    start, end = window()
+    start, end = amc_window()
     response = await api.request(
         "POST",
         f"{api.base}/workflowExecutions",
@@ -286,7 +287,7 @@ async def test_synthetic_event_level_rows(api: Api) -> None:
     sql = "SELECT user_id, impression_dt, campaign FROM dsp_impressions"
     refused = await api.create(sql)
     assert refused.status_code == 400
-    start, end = window()
+    start, end = amc_window()
     end_dt = datetime.fromisoformat(end)
     _, rows = await api.run(
         sql,
@@ -379,7 +380,7 @@ async def test_daily_adhoc_quota(tmp_path: Path) -> None:
         await api.request(
             "POST", f"{api.base}/workflows", json={"workflowId": "saved", "sqlQuery": SQL}
         )
-        start, end = window()
+        start, end = amc_window()
         saved = await api.request(
             "POST",
             f"{api.base}/workflowExecutions",

@@ -15,7 +15,8 @@ from amc_manager.sandbox.config import SandboxConfig, SandboxConfigError, load_c
 from amc_manager.sandbox.embedded import EmbeddedSandbox
 from amc_manager.sql import lint, schema_for_sandbox
 from tests.sandbox.conftest import make_config
-from tests.sandbox.helpers import Api, window
+from tests.sandbox.helpers import Api
+from tests.windows import amc_window
 
 RETAIL: dict[str, Any] = {
     "name": "crm_orders",
@@ -125,7 +126,7 @@ async def test_default_data_sources_are_the_catalogue(api: Api) -> None:
 
 
 async def test_queries_on_an_extra_table_get_rows_for_each_day(tmp_path: Path) -> None:
-    start, end = window(3)
+    start, end = amc_window(3)
     async with EmbeddedSandbox(make_config(extra_tables=[RETAIL]), tmp_path) as embedded:
         api = await Api(embedded.client, embedded.sandbox).login()
         _, rows = await api.run(DAILY, start=start, end=end)
@@ -151,7 +152,7 @@ async def test_queries_on_an_extra_table_get_rows_for_each_day(tmp_path: Path) -
 
 async def test_extra_table_users_are_the_populations(tmp_path: Path) -> None:
     """user_id is drawn from the same users as the modelled tables, so joins meet."""
-    start, end = window(2)
+    start, end = amc_window(2)
     sql = (
         "WITH buyers AS (SELECT DISTINCT user_id FROM crm_orders), "
         "seen AS (SELECT DISTINCT user_id FROM dsp_impressions) "
@@ -174,7 +175,7 @@ async def test_extra_tables_keep_amcs_privacy_rules(tmp_path: Path) -> None:
         assert literal.status_code == 400
         assert "Column 'zip' has aggregation threshold HIGH" in literal.json()["details"]
         # a HIGH dimension with 200 values over one day's 300 rows: every group is under 100
-        start, end = window(1)
+        start, end = amc_window(1)
         _, rows = await api.run(
             "SELECT zip, COUNT(1) AS n FROM crm_orders GROUP BY 1",
             start=start,
@@ -184,7 +185,7 @@ async def test_extra_tables_keep_amcs_privacy_rules(tmp_path: Path) -> None:
 
 
 async def test_extra_table_rows_are_deterministic(tmp_path: Path) -> None:
-    start, end = window(2)
+    start, end = amc_window(2)
     sql = (
         "SELECT asin_category, marketplace_id, SUM(purchase_units) AS units "
         "FROM crm_orders GROUP BY 1, 2"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from tests.sandbox.helpers import Api, window
+from tests.sandbox.helpers import Api
+from tests.windows import amc_window
 
 SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
 BY_ADVERTISER = (
@@ -61,7 +62,7 @@ async def test_workflow_output_columns_are_checked(api: Api) -> None:
     assert refused.status_code == 400
     assert refused.json()["details"].startswith("Was unable to compile workflow typed2")
     assert "outputColumns (campaign, n)" in refused.json()["details"]
-    start, end = window()
+    start, end = amc_window()
     saved = await api.request(
         "POST",
         f"{api.base}/workflowExecutions",
@@ -94,7 +95,7 @@ async def test_spec_fields_accepted_with_their_effect(api: Api) -> None:
     # inputSchema is accepted (the sandbox has one schema); `query` loses to sqlQuery
     final, _ = await api.run(SQL, workflow={"sqlQuery": SQL, "inputSchema": "", "query": ["eA=="]})
     assert final["status"] == "SUCCEEDED"
-    start, end = window()
+    start, end = amc_window()
     _, all_rows = await api.run(SQL, start=start, end=end)
     # maxCertifiedTime replays the data as it was then: 12 hours of the window were not in yet
     certified = (datetime.fromisoformat(end) + timedelta(hours=36)).isoformat()

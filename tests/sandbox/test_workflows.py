@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.sandbox.helpers import Api, window
+from tests.sandbox.helpers import Api
+from tests.windows import amc_window
 
 SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
 PARAM_SQL = (
@@ -76,7 +77,7 @@ async def test_saved_workflow_runs_with_parameter_values(api: Api) -> None:
             "inputParameters": [{"name": "device", "dataType": "STRING", "defaultValue": "Phone"}],
         },
     )
-    start, end = window()
+    start, end = amc_window()
     common = {
         "timeWindowType": "EXPLICIT",
         "timeWindowStart": start,
@@ -98,7 +99,7 @@ async def test_saved_workflow_runs_with_parameter_values(api: Api) -> None:
 
 
 async def test_unknown_saved_workflow(api: Api) -> None:
-    start, end = window()
+    start, end = amc_window()
     response = await api.request(
         "POST",
         f"{api.base}/workflowExecutions",

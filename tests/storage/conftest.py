@@ -13,7 +13,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,9 @@ import httpx
 import pytest
 
 from tests.api.conftest import SQL, Api, bearer, clean_env
+from tests.windows import window_fields
 
-__all__ = ["S3Server", "amc", "clean_env", "run_one", "window"]
+__all__ = ["S3Server", "amc", "clean_env", "run_one"]
 
 AMC = Path(sys.executable).with_name("amc")
 TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
@@ -105,17 +105,11 @@ def amc(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[
     )
 
 
-def window() -> dict[str, str]:
-    """A two-day window safely before AMC's data lag."""
-    end = datetime.now(UTC).date() - timedelta(days=3)
-    return {"start": str(end - timedelta(days=1)), "end": str(end)}
-
-
 async def run_one(api: Api, token: str) -> dict[str, Any]:
     """One execution of SQL over REST on the first instance, once it ended."""
     listed = await api.client.get("/api/v1/instances", headers=bearer(token))
     instance = listed.json()["items"][0]["instance_id"]
-    body = {"instance_id": instance, "sql": SQL, **window()}
+    body = {"instance_id": instance, "sql": SQL, **window_fields()}
     made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
     assert made.status_code == 201, made.text
     execution_id = made.json()["id"]

@@ -20,7 +20,8 @@ from amc_manager.service.runtime import Runtime
 from amc_manager.store import ExecutionRow
 from tests.api.conftest import SQL, bearer, make_settings, started
 from tests.rows import same_rows
-from tests.storage.conftest import S3Server, amc, run_one, window
+from tests.storage.conftest import S3Server, amc, run_one
+from tests.windows import window_fields
 
 
 async def test_results_written_read_exported_served_and_pruned_on_s3(
@@ -82,7 +83,8 @@ async def test_an_upload_refused_is_retried_and_leaves_no_local_file(
     async with started(settings, worker=True) as api:
         token = await api.token()
         listed = await api.client.get("/api/v1/instances", headers=bearer(token))
-        body = {"instance_id": listed.json()["items"][0]["instance_id"], "sql": SQL, **window()}
+        instance = listed.json()["items"][0]["instance_id"]
+        body = {"instance_id": instance, "sql": SQL, **window_fields()}
         made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
         execution_id = made.json()["id"]
         store = api.runtime.store

@@ -5,11 +5,12 @@ page until the collection is complete."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import FAIL_MARKER, Server
+from tests.windows import whole_weeks
 
 SQL = (
     f"-- {FAIL_MARKER}: the sandbox fails the first execution of this SQL\n"
@@ -21,11 +22,8 @@ def test_six_weeks_over_two_instances_fill_in_and_a_failed_cell_is_retried(
     admin_page: Page, server: Server
 ) -> None:
     page = admin_page
-    # Six whole weeks ending a week before this one: AMC (and the sandbox) holds a run whose
-    # window ends within the last 48 hours until its data is in, so on a Monday or Tuesday
-    # the week just ended would stay pending.
-    monday = datetime.now(UTC).date() - timedelta(days=datetime.now(UTC).weekday() + 7)
-    start, end = monday - timedelta(days=42), monday - timedelta(days=1)
+    first, last = whole_weeks(6)
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
     page.goto("/collections/new")
     page.get_by_label("Name").fill("six weeks")
     boxes = page.locator('input[name="instance_ids"]')

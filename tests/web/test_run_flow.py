@@ -7,11 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import Server
+from tests.windows import day_window
 
 CAMPAIGNS = ["Acme Spring Sale DSP", "Cascade Outdoors Spring Sale DSP"]
 LINES = [
@@ -24,11 +25,9 @@ LINES = [
 
 
 def window_days() -> tuple[str, str]:
-    """Whole days ending 4 days ago (UTC). The run uses America/New_York, whose day ends up
-    to 5 hours after UTC's, and AMC holds a run whose window ends within the last 48 hours
-    until its data is in: 3 days ago would keep it pending from midnight to 05:00 UTC."""
-    today = datetime.now(UTC).date()
-    return (today - timedelta(days=14)).isoformat(), (today - timedelta(days=4)).isoformat()
+    """The web tests' window: the runs are in America/New_York, west of UTC, so it ends a day
+    earlier than a UTC window would."""
+    return day_window(11, end_days_ago=4)
 
 
 def type_sql(page: Page, lines: list[str]) -> None:

@@ -13,7 +13,8 @@ from amc_manager.engine.jobs import RunSpec, enqueue
 from amc_manager.engine.worker import Worker
 from amc_manager.store import OPEN_STATES, TERMINAL_STATES, InstanceRow
 from amc_manager.store import ExecutionState as S
-from tests.engine.conftest import SQL, opened, window
+from tests.engine.conftest import SQL, opened
+from tests.windows import amc_window
 
 
 def most_at_once(events: list[AuditEvent]) -> int:
@@ -31,7 +32,7 @@ def most_at_once(events: list[AuditEvent]) -> int:
 
 async def drive(engine: Engine, instances: list[InstanceRow], user_id: str) -> None:
     """Two runs on each instance, stepped until every one ended."""
-    start, end = window()
+    start, end = amc_window()
     ids = set()
     for instance in instances:
         for _ in range(2):
@@ -82,7 +83,7 @@ async def test_bounded_workers_lease_no_more_downloads_than_they_can_step(tmp_pa
         instances = (await runtime.store.list_instances(user_id))[:2]
         for instance in instances:
             for days in (1, 2, 3):  # different runs (the same one twice would be one)
-                start, end = window(days)
+                start, end = amc_window(days)
                 spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
                 await enqueue(runtime.store, user_id, spec)
         feeder = runtime.engine()  # up to the downloads, which the workers share

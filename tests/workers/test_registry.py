@@ -9,7 +9,8 @@ from amc_manager.engine.heartbeat import Heartbeat
 from amc_manager.engine.jobs import RunSpec, enqueue
 from amc_manager.store import Store
 from amc_manager.store.workers import LOST_AFTER_BEATS, list_workers
-from tests.engine.conftest import SQL, opened, window
+from tests.engine.conftest import SQL, opened
+from tests.windows import amc_window
 
 
 class Clock:
@@ -63,7 +64,7 @@ async def test_lost_workers_leases_are_released_for_others(
 ) -> None:
     async with opened(tmp_path, database_url) as (runtime, instance, user_id):
         store = runtime.store
-        start, end = window()
+        start, end = amc_window()
         for _ in range(3):
             await enqueue(store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end))
         clock = Clock(runtime.clock())

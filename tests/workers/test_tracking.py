@@ -14,7 +14,8 @@ from amc_manager.engine.engine import Engine, EngineConfig
 from amc_manager.engine.jobs import RunSpec, enqueue
 from amc_manager.engine.tracking import PollPolicy, RunTimes, Window, check_due, next_poll
 from amc_manager.store import TERMINAL_STATES, InstanceRow, Store
-from tests.engine.conftest import SQL, opened, window
+from tests.engine.conftest import SQL, opened
+from tests.windows import amc_window
 
 POLICY = PollPolicy(floor=6.0, ceiling=300.0, blind_ceiling=60.0, budget=0.35)
 STATUS_CALLS = ("executions.list", "executions.get")
@@ -95,7 +96,7 @@ def test_run_times_need_a_few_samples_per_workflow() -> None:
 
 
 async def _batch(engine: Engine, instance: InstanceRow, user_id: str, count: int) -> None:
-    start, end = window()
+    start, end = amc_window()
     spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
     ids = {await enqueue(engine.store, user_id, spec) for _ in range(count)}
     while True:

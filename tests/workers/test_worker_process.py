@@ -20,8 +20,9 @@ from amc_manager.config import DEFAULT_USER
 from amc_manager.engine.jobs import RunSpec, enqueue
 from amc_manager.store import Store, database_url_for
 from amc_manager.store.workers import list_workers
-from tests.engine.conftest import SQL, window
+from tests.engine.conftest import SQL
 from tests.engine.live import Processes, clean_environ, run_amc
+from tests.windows import amc_window
 
 STARTED = re.compile(r"worker (\S+) started")
 METRICS = re.compile(r"metrics at (http://\S+)")
@@ -54,7 +55,7 @@ async def enqueue_runs(home: Path, count: int) -> list[str]:
     async with Store(database_url_for(None, home)) as store:
         user_id = await store.ensure_user(DEFAULT_USER)
         instance = (await store.list_instances(user_id))[0]
-        start, end = window()
+        start, end = amc_window()
         spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
         return [await enqueue(store, user_id, spec) for _ in range(count)]
 
