@@ -227,10 +227,8 @@ class Worker:
                 return
             if due is not None and self.engine.clock() >= due:
                 return  # its time came (whatever ended meanwhile): claim it
-            if recheck is not None and recheck.is_set():
-                continue  # a look ended: its runs have their next look, maybe sooner
-            if wait <= MAX_IDLE:
-                return
+            # Otherwise look again: a look ended (its runs have their next look, maybe
+            # sooner), or nothing was due and another process may have added work.
 
     @staticmethod
     def _floored(step: Step) -> Step:
