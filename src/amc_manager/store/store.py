@@ -967,12 +967,12 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         lane (its collection, or work outside collections) is queued on its instance, so a
         long backfill never stands in front of other work. A collection's cell also needs its
         collection running and fewer than `max_collection` collection runs active on the
-        instance (the rest of the slots stay for other work). On PostgreSQL the account row
-        is locked before the conditional UPDATE, so concurrent workers take turns; but first
-        the same conditions are read without the lock, since most tries are refused (a freed
-        slot wakes every queued run of the instance, and only the oldest passes), and a
-        refusal should neither wait for nor hold the account's lock. SQLite runs the whole
-        conditional UPDATE under its single writer lock.
+        instance (the rest of the slots stay for other work). On PostgreSQL concurrent workers
+        take turns on the account row's lock, which the statement that reads the conditions
+        takes only when they hold: most tries are refused (a freed slot wakes every queued
+        run of the instance, and only the oldest passes), and a refusal neither waits for nor
+        holds the lock. The conditional UPDATE then checks them again under the lock. SQLite
+        runs the whole conditional UPDATE under its single writer lock.
         """
         e = t.workflow_executions
         c = e.c
@@ -1014,13 +1014,14 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             conditions.append(sa.or_(c.adhoc.is_(False), today.scalar_subquery() < daily_quota))
         async with self.begin() as conn:
             if self.dialect == "postgresql":
-                if (await conn.execute(sa.select(c.id).where(*conditions))).first() is None:
-                    return False
-                await conn.execute(
-                    sa.select(t.amc_accounts.c.id)
-                    .where(t.amc_accounts.c.id == account_pk)
-                    .with_for_update()
+                account = t.amc_accounts
+                locked = (
+                    sa.select(account.c.id)
+                    .where(account.c.id == account_pk, sa.exists().where(*conditions))
+                    .with_for_update(of=account)
                 )
+                if (await conn.execute(locked)).first() is None:
+                    return False
             at = self.clock()
             done = await conn.execute(
                 e.update()
