@@ -112,7 +112,25 @@ class Side:
     @cached_property
     def figures(self) -> Figures:
         """This side's figures (once `take_stats` has run)."""
-        return figures(self)
+        stats = self.stats
+        per_instance = sum(n for key, n in stats["requests_by_instance"].items() if key != "-")
+        detection, total = lags(self)
+        # 429s after the first 5 s of this side's own run count as steady-state ones
+        offset = self.started - self.sandbox_started
+        late = sum(
+            n
+            for seconds in stats["throttled_by_second"].values()
+            for second, n in seconds.items()
+            if int(second) >= offset + 5
+        )
+        return Figures(
+            calls_per_execution=per_instance / EXECUTIONS,
+            detection=(percentile(detection, 0.5), percentile(detection, 0.95)),
+            total=(percentile(total, 0.5), percentile(total, 0.95)),
+            throttled=int(stats["throttled_total"]),
+            throttled_late=late,
+            succeeded=sum(1 for s, _ in self.terminal.values() if s == "SUCCEEDED"),
+        )
 
 
 def sandbox_config(scale: float) -> dict[str, Any]:
@@ -474,28 +492,6 @@ def lags(side: Side) -> tuple[list[float], list[float]]:
         (side.stored[e] - t) * side.scale for e, (_, t) in side.terminal.items() if e in side.stored
     ]
     return detection, total
-
-
-def figures(side: Side) -> Figures:
-    stats = side.stats
-    per_instance = sum(n for key, n in stats["requests_by_instance"].items() if key != "-")
-    detection, total = lags(side)
-    # 429s after the first 5 s of this side's own run count as steady-state ones
-    offset = side.started - side.sandbox_started
-    late = sum(
-        n
-        for seconds in stats["throttled_by_second"].values()
-        for second, n in seconds.items()
-        if int(second) >= offset + 5
-    )
-    return Figures(
-        calls_per_execution=per_instance / EXECUTIONS,
-        detection=(percentile(detection, 0.5), percentile(detection, 0.95)),
-        total=(percentile(total, 0.5), percentile(total, 0.95)),
-        throttled=int(stats["throttled_total"]),
-        throttled_late=late,
-        succeeded=sum(1 for s, _ in side.terminal.values() if s == "SUCCEEDED"),
-    )
 
 
 def report(sides: list[Side]) -> None:
