@@ -47,9 +47,12 @@ def _wait_for_restarts(procs: Processes, name: str, count: int, timeout: float) 
 
 def test_a_failing_tracking_loop_is_restarted_and_keeps_tracking(tmp_path: Path) -> None:
     """The store refuses tracking's writes until the worker has logged two restarts of its
-    tracking loop; the same worker process then tracks every run to its end."""
+    tracking loop; the same worker process then tracks every run to its end. The store
+    refuses only looks at runs still running, and the loop's second start comes a second
+    after its first failure, so runs last 6-8 s: with 2-3 s, on a loaded machine, they had
+    ended before that second look."""
     with Processes(tmp_path) as procs:
-        server = procs.sandbox(duration="2-3")
+        server = procs.sandbox(duration="6-8")
         home = tmp_path / "home"
         env = real_env(home, server.url, AMC_POLL_INTERVAL=0.5, AMC_DAILY_ADHOC_QUOTA=0)
         setup_real(env, tmp_path)
