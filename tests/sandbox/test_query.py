@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from amc_manager.sandbox.query import InputParameter, QueryRuntimeError, run_query
+from amc_manager.sandbox.dialect import CompileError
+from amc_manager.sandbox.query import CompiledQueries, InputParameter, QueryRuntimeError, run_query
 from tests.rows import assert_same_rows
 from tests.sandbox.engine_helpers import (
     NOW,
@@ -19,6 +20,7 @@ from tests.sandbox.engine_helpers import (
     FakeData,
     compile_sql,
     open_privacy,
+    request,
     rows,
     run_table,
 )
@@ -406,3 +408,36 @@ def test_runtime_failure_is_a_query_runtime_error(data: FakeData) -> None:
     )
     with pytest.raises(QueryRuntimeError, match="Alpha"):
         run_query(compiled, data, now=NOW)
+
+
+def test_compiled_queries_are_kept_per_request_and_serve_identical_runs(data: FakeData) -> None:
+    """An execution is compiled at creation and again when it runs: the second compile of the
+    same request is the first one's result, and a run leaves it as it was; anything a
+    compile reads (the window, a parameter value) makes another entry; errors are not kept."""
+    queries = CompiledQueries(size=2)
+    sql = (
+        "SELECT COUNT(*) AS n FROM dsp_impressions "
+        "WHERE ARRAY_CONTAINS(CUSTOM_PARAMETER('ids'), campaign_id_string)"
+    )
+    params = [InputParameter("ids", "ARRAY<STRING>")]
+    both = {"ids": '["1", "3"]'}
+    first = queries.compile(request(sql, parameters=params, values=both))
+    ran = run_query(first, data, now=NOW).to_pylist()
+    again = queries.compile(request(sql, parameters=params, values=both))
+    assert again is first
+    # A run left the kept query as it was: it gives what a fresh compile gives.
+    fresh = compile_sql(sql, parameters=params, values=both)
+    assert_same_rows(run_query(again, data, now=NOW).to_pylist(), ran)
+    assert_same_rows(run_query(fresh, data, now=NOW).to_pylist(), ran)
+    assert ran == [{"n": 2}]
+    other_values = queries.compile(request(sql, parameters=params, values={"ids": '["2"]'}))
+    later = queries.compile(
+        request(sql, parameters=params, values=both, end=WINDOW_END + timedelta(days=1))
+    )
+    assert first is not other_values and first is not later
+    # size 2: the first was the least recently used, so it went
+    assert queries.compile(request(sql, parameters=params, values=both)) is not first
+    broken = request("SELECT nope FROM dsp_impressions")
+    for _ in range(2):
+        with pytest.raises(CompileError):
+            queries.compile(broken)

@@ -17,11 +17,11 @@ from amc_manager.sandbox import timewindow as tw
 from amc_manager.sandbox.config import SandboxConfig
 from amc_manager.sandbox.errors import BadRequest
 from amc_manager.sandbox.query import (
+    CompiledQueries,
     CompileError,
     QueryRequest,
     QueryRuntimeError,
     WindowSource,
-    compile_query,
 )
 from amc_manager.sandbox.workflows import (
     check_output_names,
@@ -266,14 +266,14 @@ def query_request(doc: Doc) -> QueryRequest:
     )
 
 
-def compile_error(doc: Doc, catalogue: Catalogue) -> str | None:
+def compile_error(doc: Doc, queries: CompiledQueries) -> str | None:
     """AMC's compile message for this execution's SQL, or None when it compiles.
 
     Records the tables the query reads, which the privacy-overlap rule compares, and when the
     query was validated.
     """
     try:
-        compiled = compile_query(query_request(doc), catalogue)
+        compiled = queries.compile(query_request(doc))
         check_output_names(doc["workflow"], compiled.output_columns, doc["workflow_id"])
     except CompileError as exc:
         doc["tables"] = []

@@ -24,7 +24,7 @@ from amc_manager.sandbox.data import DataConfig, SyntheticData
 from amc_manager.sandbox.errors import BadRequest, NotFound, SandboxHTTPError, UnprocessableEntity
 from amc_manager.sandbox.faults import fail_marked
 from amc_manager.sandbox.identity import Account, Directory
-from amc_manager.sandbox.query import CompileError, QueryRuntimeError, compile_query, run_query
+from amc_manager.sandbox.query import CompiledQueries, CompileError, QueryRuntimeError, run_query
 from amc_manager.sandbox.results import file_stem, write_metadata, write_result_files
 from amc_manager.sandbox.stats import Stats
 from amc_manager.sandbox.tables import served_tables
@@ -62,6 +62,7 @@ class Sandbox:
         self.catalogue: Catalogue = served_tables(
             (t.table() for t in config.extra_tables), config.paid_tables()
         )
+        self.queries = CompiledQueries(self.catalogue)
         self.stats = Stats()
         self.throttle = Throttle(config.throttle_rate * config.time_scale, config.throttle_burst)
         self.store = st.SandboxStore(state_dir / "sandbox.db" if state_dir else None)
@@ -191,7 +192,7 @@ class Sandbox:
             )
         ctx = ex.CreateContext(instance_id, saved, now, self.data.retention_start(now))
         doc = ex.build_execution(body, ctx, self.config)
-        details = await asyncio.to_thread(ex.compile_error, doc, self.catalogue)
+        details = await asyncio.to_thread(ex.compile_error, doc, self.queries)
         if details is not None:
             if not self.config.late_compile_errors:
                 raise BadRequest(details)
@@ -408,7 +409,7 @@ class Sandbox:
         if doc["dry_run"]:
             return {"state": "done", "files": [], "metadata": [], "rows": 0, "at": self.clock()}
         request = ex.query_request(doc)
-        compiled = compile_query(request, self.catalogue)
+        compiled = self.queries.compile(request)
         data = ex.restricted(self.data, doc, self.catalogue)
         table = run_query(compiled, data, now=ex.data_time(doc))
         ex.check_output_types(doc, table.schema)
