@@ -51,11 +51,12 @@ workers and the sandbox used over the run's wall time, as a share of the machine
 Needs AMC_TEST_POSTGRES_URL.
 
 Per run: AMC calls per execution (the sandbox's counters, token grants apart), detection lag
-(AMC's end to the store recording AMC's final status: the execution's own event) and total
-lag (to `succeeded`), p50/p95 in simulated seconds, 429s, store statements per execution
-(each worker's `amc_store_queries_total` from its --metrics-port), CPU seconds and peak RSS
-per worker, executions finished per (real) minute. Aims: calls, store statements and CPU per
-execution in run 3 at most 1.2x run 1's; lag p95 at most 1.5x run 1's.
+(AMC's end to the store recording AMC's final status: the execution's own event), total lag
+(to `succeeded`) and between them the download (result URLs, files, Parquet, publication),
+p50/p95 in simulated seconds, 429s, store statements per execution (each worker's
+`amc_store_queries_total` from its --metrics-port), CPU seconds and peak RSS per worker,
+executions finished per (real) minute. Aims: calls, store statements and CPU per execution in
+run 3 at most 1.2x run 1's; lag p95 at most 1.5x run 1's.
 """
 
 SCALE = 10.0  # default of --scale
@@ -78,6 +79,7 @@ class Run:
     throttled: int = 0
     detection: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
+    download: list[float] = field(default_factory=list)
     store_queries: float = 0.0
     cpu: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
@@ -304,6 +306,8 @@ def one_run(root: Path, admin_url: str, run: Run) -> None:
             run.detection.append((detected - ended) * run.scale)
         if done is not None:
             run.total.append((done - ended) * run.scale)
+        if detected is not None and done is not None:
+            run.download.append((done - detected) * run.scale)
         run.succeeded += status == "SUCCEEDED" and done is not None
 
 
@@ -315,7 +319,8 @@ def report(runs: list[Run]) -> None:
     )
     print(
         f"{'workers':>7} {'execs':>5} {'inst':>4} {'calls/ex':>8} {'det p50':>7} {'p95':>6} "
-        f"{'tot p50':>7} {'p95':>6} {'429s':>5} {'queries/ex':>10} {'CPU s/worker':>14} "
+        f"{'tot p50':>7} {'p95':>6} {'dl p50':>6} {'p95':>6} {'429s':>5} {'queries/ex':>10} "
+        f"{'CPU s/worker':>14} "
         f"{'CPU ms/ex':>9} {'RSS MB/worker':>16} {'done/min':>8} {'ok':>5} {'busy':>5}"
     )
     for r in runs:
@@ -325,6 +330,7 @@ def report(runs: list[Run]) -> None:
             f"{r.workers:7d} {r.executions:5d} {r.instances:4d} {r.calls / r.executions:8.2f} "
             f"{percentile(r.detection, 0.5):7.1f} {percentile(r.detection, 0.95):6.1f} "
             f"{percentile(r.total, 0.5):7.1f} {percentile(r.total, 0.95):6.1f} "
+            f"{percentile(r.download, 0.5):6.1f} {percentile(r.download, 0.95):6.1f} "
             f"{r.throttled:5d} {r.store_queries / r.executions:10.1f} {cpu:>14} "
             f"{1000 * sum(r.cpu) / r.executions:9.1f} {rss:>16} "
             f"{r.succeeded / (r.wall / 60):8.0f} {r.succeeded:5d} {r.busy:5.0%}"
@@ -402,7 +408,8 @@ def main() -> None:
                 file=sys.stderr,
             )
     report(runs)
-    print(json.dumps([r.__dict__ | {"detection": None, "total": None} for r in runs]))
+    lags = {"detection": None, "total": None, "download": None}
+    print(json.dumps([r.__dict__ | lags for r in runs]))
 
 
 if __name__ == "__main__":
