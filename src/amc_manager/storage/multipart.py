@@ -14,24 +14,17 @@ import hmac
 import logging
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from amc_manager.storage.base import OpenUpload
+
+SCHEME = "s3://"
 logger = logging.getLogger("amc_manager.storage")
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-
-@dataclass(frozen=True)
-class Unfinished:
-    """A multipart upload S3 still holds open: its key, its id, when it began (epoch s)."""
-
-    key: str
-    upload_id: str
-    initiated: float
 
 
 class Multipart:
@@ -50,33 +43,33 @@ class Multipart:
             else None
         )
 
-    def unfinished(self, prefix: str) -> list[Unfinished]:
-        """The open uploads of keys under `prefix` (none without keys)."""
+    def unfinished(self, prefix: str, older_than: float) -> list[OpenUpload]:
+        """The open uploads of keys under `prefix` begun before `older_than` (epoch s; none
+        without keys)."""
         if self._signer is None:
             logger.info("no AWS_* keys in the environment: stale multipart uploads left alone")
             return []
         with httpx.Client(timeout=30) as http:
-            return _uploads(http, self._signer, self.endpoint, self.bucket, prefix)
+            return _uploads(http, self._signer, self.endpoint, self.bucket, prefix, older_than)
 
-    def abort(self, uploads: list[tuple[str, str]]) -> int:
-        """Abort these uploads (key, upload id); how many the store confirmed."""
+    def abort(self, uploads: list[OpenUpload]) -> int:
+        """Abort these uploads (of this bucket); how many the store confirmed."""
         if self._signer is None or not uploads:
             return 0
         aborted = 0
         with httpx.Client(timeout=30) as http:
-            for key, upload_id in uploads:
-                path = f"/{self.bucket}/{key}"
-                answer = _send(
-                    http, self._signer, "DELETE", self.endpoint, path, {"uploadId": upload_id}
-                )
+            for upload in uploads:
+                path = "/" + upload.location.removeprefix(SCHEME)
+                query = {"uploadId": upload.upload_id}
+                answer = _send(http, self._signer, "DELETE", self.endpoint, path, query)
                 aborted += answer.status_code in (200, 204)
         return aborted
 
 
 def _uploads(
-    http: httpx.Client, signer: _Signer, endpoint: str, bucket: str, prefix: str
-) -> list[Unfinished]:
-    found: list[Unfinished] = []
+    http: httpx.Client, signer: _Signer, endpoint: str, bucket: str, prefix: str, before: float
+) -> list[OpenUpload]:
+    found: list[OpenUpload] = []
     query = {"uploads": "", "prefix": prefix}
     while True:
         answer = _send(http, signer, "GET", endpoint, f"/{bucket}", query)
@@ -84,10 +77,11 @@ def _uploads(
         body = ET.fromstring(answer.content)
         for upload in body.iter(f"{NS}Upload"):
             key = upload.findtext(f"{NS}Key") or ""
-            upload_id = upload.findtext(f"{NS}UploadId") or ""
             initiated = upload.findtext(f"{NS}Initiated") or ""
             when = datetime.fromisoformat(initiated.replace("Z", "+00:00")).timestamp()
-            found.append(Unfinished(key, upload_id, when))
+            if when < before:
+                upload_id = upload.findtext(f"{NS}UploadId") or ""
+                found.append(OpenUpload(f"{SCHEME}{bucket}/{key}", upload_id))
         if (body.findtext(f"{NS}IsTruncated") or "").lower() != "true":
             return found
         query = {

@@ -22,9 +22,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from amc_manager.storage.base import OpenUpload, ResultStorage, copy_chunks
-from amc_manager.storage.multipart import Multipart
+from amc_manager.storage.multipart import SCHEME, Multipart
 
-SCHEME = "s3://"
 TEMP_FOLDER = ".tmp"
 
 
@@ -100,16 +99,11 @@ class S3Storage(ResultStorage):
         return found
 
     def open_uploads(self, older_than: float) -> list[OpenUpload]:
-        found = Multipart(self.bucket, self.endpoint_url).unfinished(self._key(TEMP_FOLDER) + "/")
-        return [
-            OpenUpload(f"{SCHEME}{self.bucket}/{u.key}", u.upload_id)
-            for u in found
-            if u.initiated < older_than
-        ]
+        multipart = Multipart(self.bucket, self.endpoint_url)
+        return multipart.unfinished(self._key(TEMP_FOLDER) + "/", older_than)
 
     def abort_uploads(self, uploads: list[OpenUpload]) -> int:
-        keys = [(split_location(u.location)[1], u.upload_id) for u in uploads]
-        return Multipart(self.bucket, self.endpoint_url).abort(keys)
+        return Multipart(self.bucket, self.endpoint_url).abort(uploads)
 
 
 def _path(location: str) -> str:
