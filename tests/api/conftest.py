@@ -18,6 +18,7 @@ from amc_manager.api import create_app
 from amc_manager.api.deps import ApiState
 from amc_manager.config import DEFAULT_USER, Settings
 from amc_manager.service.runtime import Runtime
+from tests.waiting import eventually
 
 SECOND_TOKEN = "sandbox-second-identity-refresh-token"
 SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
@@ -79,6 +80,22 @@ class Api:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+TERMINAL = frozenset({"succeeded", "failed", "cancelled", "rejected"})
+
+
+async def wait_done(
+    api: Api, token: str, execution_id: str, *, seconds: float = 30.0
+) -> dict[str, Any]:
+    """The execution over REST once it ended."""
+
+    async def read() -> dict[str, Any]:
+        got = await api.client.get(f"/api/v1/executions/{execution_id}", headers=bearer(token))
+        item: dict[str, Any] = got.json()
+        return item
+
+    return await eventually(read, lambda item: item["state"] in TERMINAL, seconds=seconds)
 
 
 @asynccontextmanager

@@ -7,17 +7,15 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
-from tests.api.conftest import SQL, Api, bearer, make_settings, started
+from tests.api.conftest import SQL, Api, bearer, make_settings, started, wait_done
 from tests.engine.live import POSTGRES_URL, fresh_postgres
 from tests.rows import same_rows
 from tests.windows import window_fields
 
-TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
 BACKENDS = [
     "sqlite",
     pytest.param(
@@ -33,16 +31,6 @@ async def first_instance(api: Api, token: str) -> str:
     listed = await api.client.get("/api/v1/instances", headers=bearer(token))
     instance_id: str = listed.json()["items"][0]["instance_id"]
     return instance_id
-
-
-async def wait_done(api: Api, token: str, execution_id: str) -> dict[str, Any]:
-    for _ in range(300):
-        got = await api.client.get(f"/api/v1/executions/{execution_id}", headers=bearer(token))
-        item: dict[str, Any] = got.json()
-        if item["state"] in TERMINAL:
-            return item
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"execution {execution_id} did not finish")
 
 
 async def test_a_run_end_to_end_with_every_result_format(tmp_path: Path, clean_env: None) -> None:

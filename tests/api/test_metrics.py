@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.conftest import SQL, Api, bearer, make_settings, started
-from tests.api.test_executions import BACKENDS, first_instance, wait_done
+from tests.api.conftest import SQL, Api, bearer, make_settings, started, wait_done
+from tests.api.test_executions import BACKENDS, first_instance
 from tests.engine.live import fresh_postgres
 from tests.windows import window_fields
 

@@ -11,12 +11,11 @@ import httpx
 
 from amc_manager.config import Settings
 from amc_manager.sandbox.config import DEFAULT_SEED
-from tests.api.conftest import Api, bearer, started
+from tests.api.conftest import Api, bearer, started, wait_done
 from tests.engine.live import DAILY_SQL, Processes, real_env, run_amc, setup_real
 from tests.rows import assert_same_rows
 from tests.windows import day_window
 
-TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
 REST_USER = "rest@example.com"
 
 
@@ -45,12 +44,8 @@ async def _rest_run(api: Api, token: str, body: dict[str, Any]) -> list[str]:
     made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
     assert made.status_code == 201, made.text
     execution_id = made.json()["id"]
-    for _ in range(600):
-        got = await api.client.get(f"/api/v1/executions/{execution_id}", headers=bearer(token))
-        if got.json()["state"] in TERMINAL:
-            break
-        await asyncio.sleep(0.1)
-    assert got.json()["state"] == "succeeded", got.text
+    done = await wait_done(api, token, execution_id, seconds=60)
+    assert done["state"] == "succeeded", done
     rows = await api.client.get(
         f"/api/v1/executions/{execution_id}/results?format=csv", headers=bearer(token)
     )

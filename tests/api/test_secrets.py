@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.api.conftest import SQL, bearer, make_settings, started
-from tests.api.test_executions import first_instance, wait_done
+from tests.api.conftest import SQL, bearer, make_settings, started, wait_done
+from tests.api.test_executions import first_instance
 from tests.windows import window_fields
 
 PASSWORD = "planted password 7f3a9c"

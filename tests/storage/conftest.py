@@ -6,7 +6,6 @@ missing the S3 tests skip with the reason (a failure under AMC_TEST_NO_SKIPS=1).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -19,13 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import SQL, Api, bearer, clean_env
+from tests.api.conftest import SQL, Api, bearer, clean_env, wait_done
 from tests.windows import window_fields
 
 __all__ = ["S3Server", "amc", "clean_env", "run_one"]
 
 AMC = Path(sys.executable).with_name("amc")
-TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "amc-test-key",
@@ -112,11 +110,4 @@ async def run_one(api: Api, token: str) -> dict[str, Any]:
     body = {"instance_id": instance, "sql": SQL, **window_fields()}
     made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
     assert made.status_code == 201, made.text
-    execution_id = made.json()["id"]
-    for _ in range(300):
-        got = await api.client.get(f"/api/v1/executions/{execution_id}", headers=bearer(token))
-        item: dict[str, Any] = got.json()
-        if item["state"] in TERMINAL:
-            return item
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"execution {execution_id} did not finish")
+    return await wait_done(api, token, made.json()["id"])
