@@ -9,11 +9,11 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pyarrow.parquet as pq
+import pytest
 
 from amc_manager.service.retention import prune
 from amc_manager.service.runtime import Runtime
@@ -21,6 +21,7 @@ from amc_manager.store import ExecutionRow
 from tests.api.conftest import SQL, bearer, make_settings, started
 from tests.rows import same_rows
 from tests.storage.conftest import S3Server, amc, run_one
+from tests.waiting import eventually
 from tests.windows import window_fields
 
 
@@ -75,11 +76,12 @@ async def test_an_upload_refused_is_retried_and_leaves_no_local_file(
     s3: S3Server, tmp_path: Path, clean_env: None
 ) -> None:
     """The bucket is missing at first: the run waits, saying why (AMC keeps its files), no
-    result-sized file stays on this host, and once the bucket exists the result is stored.
-    Retries come every 2 s, so no attempt is under way when the note is read."""
+    result-sized file stays on this host, each refusal doubles the wait (1 s, then 2 s: no
+    try is under way when the note is read) and keeps the parts already downloaded, and once
+    the bucket exists the result is stored."""
     bucket = f"amc-late-{uuid.uuid4().hex[:8]}"
     where = {"AMC_RESULTS_URL": f"s3://{bucket}/r", "AMC_S3_ENDPOINT_URL": s3.endpoint}
-    settings = make_settings(tmp_path, **where, AMC_POLL_INTERVAL=2)
+    settings = make_settings(tmp_path, **where, AMC_POLL_INTERVAL=1)
     async with started(settings, worker=True) as api:
         token = await api.token()
         listed = await api.client.get("/api/v1/instances", headers=bearer(token))
@@ -88,13 +90,25 @@ async def test_an_upload_refused_is_retried_and_leaves_no_local_file(
         made = await api.client.post("/api/v1/executions", json=body, headers=bearer(token))
         execution_id = made.json()["id"]
         store = api.runtime.store
-        waiting = await _until(lambda: store.get_execution(execution_id), _storage_failed)
+
+        async def read() -> ExecutionRow:
+            row = await store.get_execution(execution_id)
+            assert row is not None
+            return row
+
+        waiting = await eventually(read, _storage_failed)
         assert waiting.state == "downloading", waiting
         assert bucket not in (waiting.error or ""), waiting.error
         assert not list(settings.amc_home.rglob("*.parquet")), "a failed upload left its file"
+        assert _wait(waiting) == pytest.approx(1.0, abs=0.2)
+        parts = {p: p.stat().st_ino for p in settings.amc_home.rglob("part-*.csv")}
+        assert parts, "the downloaded parts were not kept for the next try"
 
+        again = await eventually(read, lambda row: _wait(row) > 1.5)
+        assert _wait(again) == pytest.approx(2.0, abs=0.2), "the second refusal did not back off"
+        assert {p: p.stat().st_ino for p in parts} == parts, "the parts were downloaded again"
         httpx.put(f"{s3.endpoint}/{bucket}", timeout=10).raise_for_status()
-        done = await _until(lambda: store.get_execution(execution_id), lambda r: r.terminal)
+        done = await eventually(read, lambda row: row.terminal)
     assert done.state == "succeeded" and done.row_count, done
     assert s3.keys(bucket) == [f"r/{execution_id}.parquet"]
     assert not list(settings.amc_home.rglob("*.parquet"))
@@ -104,15 +118,9 @@ def _storage_failed(row: ExecutionRow) -> bool:
     return "result storage failed, will retry" in (row.error or "")
 
 
-async def _until(
-    read: Callable[[], Awaitable[ExecutionRow | None]], wanted: Callable[[ExecutionRow], bool]
-) -> ExecutionRow:
-    for _ in range(300):
-        row = await read()
-        if row is not None and wanted(row):
-            return row
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the run never got there: {row}")
+def _wait(row: ExecutionRow) -> float:
+    """How long the run was put off when it was last released."""
+    return row.next_check_at - row.updated_at
 
 
 def _amc_results(home: Path, where: dict[str, str], execution_id: str) -> str:

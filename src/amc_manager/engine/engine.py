@@ -85,6 +85,7 @@ REJECTED_ADVICE = (
 LOST_ACCESS = (ReauthenticationRequired, AuthenticationError, PermissionDeniedError)
 TRACKED = frozenset(TRACKED_STATES)
 ENDED_KEPT = 1000  # succeeded runs whose final status is kept for their download
+STORAGE_FAILED = "result storage failed, will retry: "
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ class EngineConfig:
     # store (every worker's history, not only this process's).
     poll_ceiling: float = 300.0
     poll_blind: float = 60.0  # ... when nothing is known of a run's likely end
+    # Longest pause between tries of an upload the result store keeps refusing (each try
+    # asks AMC for its download URLs).
+    storage_retry_ceiling: float = 600.0
     run_times_refresh: float = 600.0
     # Of an instance's active slots, the share collections may hold together (the rest stays
     # for other work: engine/collections.py `collection_slots`).
@@ -320,10 +324,20 @@ class Engine:
         except LOST_ACCESS as exc:
             await self._finish(row, S.FAILED, error=str(exc), failure_kind=FailureKind.LOST_ACCESS)
         except StorageError as exc:  # the bucket is down or refuses: AMC keeps the files
-            await self._later(row, f"result storage failed, will retry: {exc}")
+            await self._later(row, f"{STORAGE_FAILED}{exc}", self._storage_retry_wait(row))
         except Exception as exc:  # a bug or a store hiccup: retried later, never lost
             logger.exception("step of %s failed; will retry", row.id)
             await self._later(row, f"internal error, will retry: {type(exc).__name__}")
+
+    def _storage_retry_wait(self, row: ExecutionRow) -> float:
+        """The poll interval, doubled at each refusal in a row up to `storage_retry_ceiling`.
+        The last wait is read from the row (released at `updated_at`, due at `next_check_at`),
+        so whichever worker tries next goes on from there."""
+        first = self.config.scaled(self.config.poll_interval)
+        if not (row.error or "").startswith(STORAGE_FAILED):
+            return first
+        ceiling = self.config.scaled(self.config.storage_retry_ceiling)
+        return min(max(2 * (row.next_check_at - row.updated_at), first), max(ceiling, first))
 
     async def _later(self, row: ExecutionRow, note: str, delay: float | None = None) -> None:
         wait = delay if delay is not None else self.config.scaled(self.config.poll_interval)

@@ -51,9 +51,10 @@ async def collect_results(
     """Download all parts (fresh URLs when expired), ingest them into one Parquet file in the
     local scratch folder, and keep it in result storage.
 
-    Safe to repeat after a crash: parts are re-downloaded into the same scratch folder, an
-    upload a dead predecessor left half-done is removed first, and the result appears at its
-    final location whole or not at all. `ended`: the execution as the status look that saw it
+    Safe to repeat after a crash: a part already in the scratch folder is whole (each is
+    renamed into place once complete) and is not downloaded again, an upload a dead
+    predecessor left half-done is removed first, and the result appears at its final location
+    whole or not at all. `ended`: the execution as the status look that saw it
     succeed read it; its `outputColumns` then spare a call to AMC.
     """
     amc_id = row.amc_execution_id
@@ -65,7 +66,8 @@ async def collect_results(
     parts: list[Path] = []
     for index in range(len(urls.download_urls)):
         target = scratch / f"part-{index:02d}.csv"
-        await client.downloads.to_file(instance, amc_id, index, target, urls=urls)
+        if not target.exists():  # kept from a try whose upload the result store refused
+            await client.downloads.to_file(instance, amc_id, index, target, urls=urls)
         parts.append(target)
     if not parts:  # dry runs and skipPublish runs have no files
         return StoredResult(row_count=0)
