@@ -140,38 +140,18 @@ async def next_due(
 
 
 async def wake_queued(store: Store, instance_pk: str, now: float) -> int:
-    """A slot of the instance freed: the oldest queued run of each lane (a collection, or
-    work outside collections) that nobody holds is due now.
-
-    One slot freed, so one run per lane is enough: waking the whole queue had every worker
-    claim a share of it, and each refused the first run of its share (three statements a
-    refusal), tens of statements per execution with four workers (bench/cost_curve.py).
-    The others keep their turn: each lane's next run is woken by the next slot freed, or
-    falls due after `queue_interval` like any refused run."""
+    """A slot of the instance freed: its queued runs nobody holds are due now."""
     c = t.workflow_executions.c
-    waiting = sa.and_(
-        c.instance_id == instance_pk,
-        c.state == "queued",
-        c.next_check_at < HELD,  # a paused collection's cells stay held
-        c.lease_owner.is_(None),
-    )
-    peer = t.workflow_executions.alias("peer")
-    p = peer.c
-    oldest_of_lane = (
-        sa.select(sa.func.min(p.created_at))
-        .where(
-            p.instance_id == instance_pk,
-            p.state == "queued",
-            p.next_check_at < HELD,
-            p.lease_owner.is_(None),
-            p.collection_id.is_not_distinct_from(c.collection_id),
-        )
-        .scalar_subquery()
-    )
     async with store.begin() as conn:
         done = await conn.execute(
             t.workflow_executions.update()
-            .where(waiting, c.next_check_at > now, c.created_at == oldest_of_lane)
+            .where(
+                c.instance_id == instance_pk,
+                c.state == "queued",
+                c.next_check_at > now,
+                c.next_check_at < HELD,  # a paused collection's cells stay held
+                c.lease_owner.is_(None),
+            )
             .values(next_check_at=now)
         )
     return int(done.rowcount)
