@@ -18,6 +18,7 @@ from amc_manager.api import create_app
 from amc_manager.api.deps import ApiState
 from amc_manager.config import DEFAULT_USER, Settings
 from amc_manager.service.runtime import Runtime
+from amc_manager.store import TERMINAL_STATES
 from tests.waiting import eventually
 
 SECOND_TOKEN = "sandbox-second-identity-refresh-token"
@@ -82,9 +83,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-TERMINAL = frozenset({"succeeded", "failed", "cancelled", "rejected"})
-
-
 async def wait_done(
     api: Api, token: str, execution_id: str, *, seconds: float = 30.0
 ) -> dict[str, Any]:
@@ -95,7 +93,7 @@ async def wait_done(
         item: dict[str, Any] = got.json()
         return item
 
-    return await eventually(read, lambda item: item["state"] in TERMINAL, seconds=seconds)
+    return await eventually(read, lambda item: item["state"] in TERMINAL_STATES, seconds=seconds)
 
 
 @asynccontextmanager

@@ -33,7 +33,6 @@ from amc_manager.store import Store, database_url_for
 from tests.windows import day_window
 
 AMC = Path(sys.executable).with_name("amc")
-TERMINAL = frozenset({"succeeded", "failed", "cancelled", "rejected"})
 READY = re.compile(r"AMC sandbox ready on (http://\S+) .*instances=(\S+)")
 POSTGRES_URL = os.environ.get("AMC_TEST_POSTGRES_URL")
 
@@ -300,7 +299,7 @@ async def wait_all_terminal(
             rows = await store.list_executions()
             if owners is not None:
                 owners.update(r.lease_owner for r in rows if r.lease_owner)
-            left = sum(1 for r in rows if r.state not in TERMINAL)
+            left = sum(1 for r in rows if not r.terminal)
             if left == 0:
                 return time.monotonic() - started
             dead = [c.returncode for c in alive if c.poll() is not None]

@@ -26,7 +26,6 @@ from tests.windows import amc_window
 
 STARTED = re.compile(r"worker (\S+) started")
 METRICS = re.compile(r"metrics at (http://\S+)")
-TERMINAL = {"succeeded", "failed", "cancelled", "rejected"}
 
 
 def sandbox_env(tmp_path: Path, name: str, **knobs: Any) -> dict[str, str]:
@@ -74,7 +73,7 @@ async def wait_for(home: Path, done: Any, timeout: float, what: str) -> None:
 def all_ended(ids: list[str]) -> Any:
     async def check(store: Store) -> bool:
         rows = [await store.get_execution(i) for i in ids]
-        return all(r is not None and r.state.value in TERMINAL for r in rows)
+        return all(r is not None and r.terminal for r in rows)
 
     return check
 
