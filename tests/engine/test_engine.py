@@ -257,10 +257,14 @@ async def test_daily_quota_waits_locally(tmp_path: Path, database_url: str) -> N
         second = await enqueue(
             runtime.store, user_id, RunSpec(instance=instance, sql=SQL, start=start, end=end)
         )
+        engine = runtime.engine()
         for _ in range(3):
-            await runtime.engine().run_once(only={second})
+            await engine.run_once(only={second})
         row = await runtime.store.get_execution(second)
         assert row is not None and row.state == "queued" and row.amc_execution_id is None
+        # Refused, it waits for the next tick of the queue interval (a queue falls due at once)
+        ticks = row.next_check_at / engine.config.scaled(engine.config.queue_interval)
+        assert ticks == round(ticks) and row.next_check_at > time.time()
         assert runtime.embedded is not None
         assert runtime.embedded.sandbox.stats.executions_created == 1
 

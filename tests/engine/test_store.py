@@ -24,9 +24,10 @@ from amc_manager.store import (
     StoreError,
     database_url_for,
 )
+from amc_manager.store import schema as t
 from amc_manager.store.rows import InstanceRow
 from amc_manager.store.store import head_revision, require_sqlite
-from amc_manager.store.tracking import next_due, release_aligned
+from amc_manager.store.tracking import next_due, release_aligned, wake_queued
 from tests.engine.conftest import POSTGRES_URL
 from tests.engine.live import fresh_postgres
 
@@ -412,6 +413,38 @@ async def test_runs_in_flight_are_neither_claimed_nor_due_for_their_worker(store
     again = await store.claim("w1", B + 203, 30, 10, held=True, skip=in_flight)
     assert [r.id for r in again] == [ids[2]]
     assert await next_due(store, tracked, B + 203, owner="w1", busy=set(ids)) is None
+
+
+async def test_each_freed_slot_wakes_the_next_queued_run_of_each_lane(store: Store) -> None:
+    """Five queued runs wait for a slot: three outside collections (the oldest held by a
+    worker), two of a collection. A slot freed makes the oldest waiting run of each lane that
+    nobody holds due, and no other; a second slot freed before those are claimed wakes the
+    next of each lane (two slots, two runs), and then there is none left to wake."""
+    user_id, instance = await _instance(store)
+    spec = RunSpec(
+        instance=instance, sql="SELECT 1", start="2026-01-01T00:00:00", end="2026-01-02T00:00:00"
+    )
+    ids = [await enqueue(store, user_id, spec) for _ in range(5)]
+    c = t.workflow_executions.c
+    async with store.begin() as conn:
+        for n, execution_id in enumerate(ids):  # created in order, all put off to B + 500
+            lane = "col-1" if n >= 3 else None
+            values = {"created_at": B + n, "next_check_at": B + 500, "collection_id": lane}
+            await conn.execute(
+                t.workflow_executions.update().where(c.id == execution_id).values(**values)
+            )
+    assert [r.id for r in await store.claim("w", B + 600, 30, 1)] == [ids[0]]  # the oldest
+    await store.release(ids[0], "w", next_check_at=B + 500)
+    assert await store.claim("w", B + 600, 30, 1, ids=[ids[0]])  # held again, not due
+
+    async def due() -> list[float]:
+        return [(await _get(store, i)).next_check_at for i in ids]
+
+    assert await wake_queued(store, instance.id, B + 10) == 2
+    assert await due() == [B + 500, B + 10, B + 500, B + 10, B + 500]
+    assert await wake_queued(store, instance.id, B + 11) == 2
+    assert await due() == [B + 500, B + 10, B + 11, B + 10, B + 11]
+    assert await wake_queued(store, instance.id, B + 12) == 0
 
 
 async def test_without_keep_a_look_releases_and_aligns(store: Store) -> None:

@@ -52,6 +52,7 @@ from amc_manager.engine.tracking import LAG_BUDGET, Key, PollPolicy, RunTimes, n
 from amc_manager.logs import bound
 from amc_manager.storage import Results, StorageError, open_results
 from amc_manager.store import (
+    ACTIVE_STATES,
     OPEN_STATES,
     TRACKED_STATES,
     ExecutionRow,
@@ -96,8 +97,9 @@ class EngineConfig:
     max_active_per_account: int = 200
     daily_adhoc_quota: int = 0
     poll_interval: float = 6.0
-    # Queued runs refused a slot wait this long; a run ending brings them forward at once
-    # (`Engine._slot_freed`), so this only paces the other refusals (account, daily quota).
+    # Queued runs refused a slot wait for the next multiple of this; a run leaving AMC brings
+    # the oldest of each lane forward at once (`Engine._slot_freed`), so this paces the other
+    # refusals (account, daily quota) and a wake lost (two workers waking the same run).
     queue_interval: float = 60.0
     lease_seconds: float = 60.0
     time_scale: float = 1.0
@@ -355,14 +357,20 @@ class Engine:
         await self._slot_freed(row)
 
     async def _slot_freed(self, row: ExecutionRow) -> None:
-        """A run of the instance ended: its queued runs are due now (they wait for a free slot
-        with a long `queue_interval`, not in a busy loop), and this process's admission loop
-        wakes. Every engine does this, so a slot freed by any process is seen at once."""
+        """`row` (as it was) left the instance's active runs: the oldest queued run of each
+        lane waiting for a slot is due now (they wait with a long `queue_interval`, not in a
+        busy loop), and this process's admission loop wakes. Every engine does this, so a
+        slot freed by any process is seen at once. A run that was not active (queued, or
+        downloading: its slot freed when AMC ended it) frees nothing."""
+        if row.state not in ACTIVE_STATES:
+            return
         try:
-            await wake_queued(self.store, row.instance_id, self.clock())
-        except Exception:  # they fall due after `queue_interval` anyway
+            woken = await wake_queued(self.store, row.instance_id, self.clock())
+        except Exception:  # they fall due at the next `queue_interval` tick anyway
             logger.warning("could not wake the queued runs of %s", row.instance_id, exc_info=True)
-        self.slot_ready.set()
+            woken = 1
+        if woken:
+            self.slot_ready.set()
 
     async def _email(self, user_id: str) -> str:
         if user_id not in self._emails:
@@ -462,17 +470,23 @@ class Engine:
         await self._defer_all(waiting)
         await asyncio.gather(*submissions)
 
+    def _queue_tick(self) -> float:
+        """The next multiple of `queue_interval` (scaled): every refused run waits for one, so
+        an instance's queue falls due at one instant whichever worker refused it when, and a
+        pass refuses its oldest run and puts the rest back together. Deferred by a fixed wait
+        instead, runs refused apart by a few milliseconds stay apart, and each is claimed and
+        refused on its own (three statements each, every `queue_interval`)."""
+        interval = self.config.scaled(self.config.queue_interval)
+        return (math.floor(self.clock() / interval) + 1) * interval
+
     async def _defer(self, row: ExecutionRow) -> None:
-        await self._later(row, "", self.config.scaled(self.config.queue_interval))
+        await self.store.release(row.id, self.owner, next_check_at=self._queue_tick(), note="")
 
     async def _defer_all(self, rows: list[ExecutionRow]) -> None:
         """`_defer` for many queued runs in one statement (they wait behind an older one)."""
         try:
             await self.store.release_many(
-                [r.id for r in rows],
-                self.owner,
-                next_check_at=self.clock() + self.config.scaled(self.config.queue_interval),
-                note="",
+                [r.id for r in rows], self.owner, next_check_at=self._queue_tick(), note=""
             )
         except Exception:  # the leases lapse and the runs are looked at again
             logger.exception("could not put %d queued runs back; will retry", len(rows))
@@ -624,7 +638,7 @@ class Engine:
             while len(self._ended) > ENDED_KEPT:
                 self._ended.popitem(last=False)
             self._hand_over(row.id, self.download_ready)
-        elif state.terminal:
+        if state == S.DOWNLOADING or state.terminal:
             await self._slot_freed(row)
         finished = state == S.DOWNLOADING or state.terminal
         if finished and execution.last_updated_time:

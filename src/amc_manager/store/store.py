@@ -864,7 +864,15 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
             due = sa.and_(due, c.id.in_(list(ids)))
         if skip:
             due = sa.and_(due, c.id.not_in(sorted(skip)))
-        chosen = sa.select(c.id).where(due).order_by(c.next_check_at, c.created_at).limit(limit)
+        # Runs due at one time go by instance: a queue falls due at once at each
+        # `queue_interval` tick, and a claim that takes an instance's queue whole refuses its
+        # oldest run once, where interleaved claims of several workers each refused one.
+        chosen = (
+            sa.select(c.id)
+            .where(due)
+            .order_by(c.next_check_at, c.instance_id, c.created_at)
+            .limit(limit)
+        )
         if self.dialect == "postgresql":  # rows another worker is claiming are skipped
             chosen = chosen.with_for_update(skip_locked=True)
         # One statement (a claim runs for every engine pass): SQLite runs it under its write
@@ -969,10 +977,10 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
         collection running and fewer than `max_collection` collection runs active on the
         instance (the rest of the slots stay for other work). On PostgreSQL concurrent workers
         take turns on the account row's lock, which the statement that reads the conditions
-        takes only when they hold: most tries are refused (a freed slot wakes every queued
-        run of the instance, and only the oldest passes), and a refusal neither waits for nor
-        holds the lock. The conditional UPDATE then checks them again under the lock. SQLite
-        runs the whole conditional UPDATE under its single writer lock.
+        takes only when they hold: many tries are refused (a queue retried at each
+        `queue_interval` tick, a woken run whose slot another took), and a refusal neither
+        waits for nor holds the lock. The conditional UPDATE then checks them again under
+        the lock. SQLite runs the whole conditional UPDATE under its single writer lock.
         """
         e = t.workflow_executions
         c = e.c

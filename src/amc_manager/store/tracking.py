@@ -140,8 +140,27 @@ async def next_due(
 
 
 async def wake_queued(store: Store, instance_pk: str, now: float) -> int:
-    """A slot of the instance freed: its queued runs nobody holds are due now."""
+    """A slot of the instance freed: in each lane (a collection, or work outside
+    collections), the oldest queued run nobody holds that is not due yet is due now.
+
+    One slot freed wakes one run per lane; `k` freed before their runs are claimed wake the
+    lane's `k` oldest, since those already due are passed over. Waking the whole queue had
+    every worker claim a share of it and refuse the first run of its share (bench/cost_curve)."""
     c = t.workflow_executions.c
+    peer = t.workflow_executions.alias("peer")
+    p = peer.c
+    oldest_waiting = (
+        sa.select(sa.func.min(p.created_at))
+        .where(
+            p.instance_id == instance_pk,
+            p.state == "queued",
+            p.next_check_at > now,
+            p.next_check_at < HELD,  # a paused collection's cells stay held
+            p.lease_owner.is_(None),
+            p.collection_id.is_not_distinct_from(c.collection_id),
+        )
+        .scalar_subquery()
+    )
     async with store.begin() as conn:
         done = await conn.execute(
             t.workflow_executions.update()
@@ -149,8 +168,9 @@ async def wake_queued(store: Store, instance_pk: str, now: float) -> int:
                 c.instance_id == instance_pk,
                 c.state == "queued",
                 c.next_check_at > now,
-                c.next_check_at < HELD,  # a paused collection's cells stay held
+                c.next_check_at < HELD,
                 c.lease_owner.is_(None),
+                c.created_at == oldest_waiting,
             )
             .values(next_check_at=now)
         )
