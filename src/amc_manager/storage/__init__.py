@@ -10,6 +10,7 @@ from amc_manager.errors import ConfigurationError
 from amc_manager.storage.base import PAUSE_ENV, ResultStorage
 from amc_manager.storage.errors import ResultMissing, StorageError
 from amc_manager.storage.local import LocalStorage
+from amc_manager.storage.locations import SCHEME, is_s3, split_location
 from amc_manager.storage.results import Results
 
 __all__ = [
@@ -26,10 +27,10 @@ __all__ = [
 
 def storage_for(url: str, *, s3_endpoint: str | None = None) -> ResultStorage:
     """The storage a URL names: `s3://BUCKET[/PREFIX]`, `file:///FOLDER` or a folder path."""
-    if url.startswith("s3://"):
+    if is_s3(url):
         from amc_manager.storage.s3 import S3Storage  # the AWS SDK only when asked for
 
-        bucket = url.removeprefix("s3://").partition("/")[0]
+        bucket = split_location(url)[0]
         if not bucket:
             raise ConfigurationError(
                 f"invalid setting AMC_RESULTS_URL: {url!r} names no bucket",
@@ -50,9 +51,8 @@ def open_results(url: str, *, s3_endpoint: str | None = None) -> Results:
     """Results written to `url`, and read from wherever each one was kept."""
 
     def make(location: str) -> ResultStorage:
-        if location.startswith("s3://"):
-            bucket = location.removeprefix("s3://").partition("/")[0]
-            return storage_for(f"s3://{bucket}", s3_endpoint=s3_endpoint)
+        if is_s3(location):
+            return storage_for(f"{SCHEME}{split_location(location)[0]}", s3_endpoint=s3_endpoint)
         return LocalStorage(Path("/"))
 
     return Results(storage_for(url, s3_endpoint=s3_endpoint), make)

@@ -20,8 +20,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from amc_manager.storage.base import OpenUpload
+from amc_manager.storage.locations import SCHEME, object_path
 
-SCHEME = "s3://"
 logger = logging.getLogger("amc_manager.storage")
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -59,7 +59,7 @@ class Multipart:
         aborted = 0
         with httpx.Client(timeout=30) as http:
             for upload in uploads:
-                path = "/" + upload.location.removeprefix(SCHEME)
+                path = "/" + object_path(upload.location)
                 query = {"uploadId": upload.upload_id}
                 answer = _send(http, self._signer, "DELETE", self.endpoint, path, query)
                 aborted += answer.status_code in (200, 204)

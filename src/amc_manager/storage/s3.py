@@ -22,15 +22,10 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from amc_manager.storage.base import OpenUpload, ResultStorage, copy_chunks
-from amc_manager.storage.multipart import SCHEME, Multipart
+from amc_manager.storage.locations import SCHEME, is_s3, object_path, split_location
+from amc_manager.storage.multipart import Multipart
 
 TEMP_FOLDER = ".tmp"
-
-
-def split_location(location: str) -> tuple[str, str]:
-    """`s3://BUCKET/KEY` -> (BUCKET, KEY)."""
-    bucket, _, key = location.removeprefix(SCHEME).partition("/")
-    return bucket, key
 
 
 class S3Storage(ResultStorage):
@@ -54,7 +49,7 @@ class S3Storage(ResultStorage):
             return self._fs
 
     def holds(self, location: str) -> bool:
-        return location.startswith(SCHEME)
+        return is_s3(location)
 
     def _key(self, *parts: str) -> str:
         return "/".join(p for p in (self.prefix, *parts) if p)
@@ -66,25 +61,25 @@ class S3Storage(ResultStorage):
         return f"{SCHEME}{self.bucket}/{self._key(TEMP_FOLDER, f'{name}.{uuid.uuid4().hex}')}"
 
     def upload(self, source: Path, temporary: str) -> None:
-        with source.open("rb") as src, self.fs.open_output_stream(_path(temporary)) as out:
+        with source.open("rb") as src, self.fs.open_output_stream(object_path(temporary)) as out:
             copy_chunks(src, out)
 
     def publish(self, temporary: str, final: str) -> None:
-        self.fs.copy_file(_path(temporary), _path(final))
-        self.fs.delete_file(_path(temporary))
+        self.fs.copy_file(object_path(temporary), object_path(final))
+        self.fs.delete_file(object_path(temporary))
 
     def open_input(self, location: str) -> pa.NativeFile:
-        return self.fs.open_input_file(_path(location))
+        return self.fs.open_input_file(object_path(location))
 
     def delete(self, location: str) -> bool:
         try:
-            self.fs.delete_file(_path(location))
+            self.fs.delete_file(object_path(location))
         except FileNotFoundError:
             return False
         return True
 
     def exists(self, location: str) -> bool:
-        return bool(self.fs.get_file_info(_path(location)).type == pafs.FileType.File)
+        return bool(self.fs.get_file_info(object_path(location)).type == pafs.FileType.File)
 
     def temporaries(self, older_than: float) -> list[str]:
         folder = f"{self.bucket}/{self._key(TEMP_FOLDER)}"
@@ -104,11 +99,6 @@ class S3Storage(ResultStorage):
 
     def abort_uploads(self, uploads: list[OpenUpload]) -> int:
         return Multipart(self.bucket, self.endpoint_url).abort(uploads)
-
-
-def _path(location: str) -> str:
-    """pyarrow's path of a location: `BUCKET/KEY`."""
-    return location.removeprefix(SCHEME)
 
 
 def _filesystem(endpoint_url: str | None) -> pafs.S3FileSystem:
