@@ -12,7 +12,7 @@ import httpx
 from amc_manager.config import Settings
 from amc_manager.service.retention import prune
 from amc_manager.service.runtime import Runtime
-from amc_manager.storage.s3 import split_location
+from amc_manager.storage.locations import split_location
 from tests.storage.conftest import S3Server, amc
 
 HOURS = 3600.0
