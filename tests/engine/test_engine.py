@@ -338,3 +338,58 @@ async def test_background_refresh_keeps_tokens_fresh(tmp_path: Path, database_ur
                 sa.text("SELECT COUNT(*) FROM audit_log WHERE status IN (401, 403)")
             )
             assert refused.scalar_one() == 0, "a call met an expired token"
+
+
+async def test_a_status_check_failing_again_backs_off(tmp_path: Path, database_url: str) -> None:
+    """AMC answers 404 for a tracked run's status (here: its execution id altered in the
+    store): each look puts it off, twice as long as the last time (poll interval 0.2 s), with
+    the reason on the run. Once AMC knows the execution again, a look clears the note (whether
+    the status moved or not), and the next failure starts again from 0.2 s."""
+    async with opened(tmp_path, database_url, sandbox={"duration": "600"}) as (
+        runtime,
+        instance,
+        user_id,
+    ):
+        start, end = amc_window()
+        spec = RunSpec(instance=instance, sql=SQL, start=start, end=end)
+        execution_id = await enqueue(runtime.store, user_id, spec)
+        engine = runtime.engine()
+        await engine.run_once(only={execution_id})
+        submitted = await runtime.store.get_execution(execution_id)
+        assert submitted is not None and submitted.amc_execution_id, submitted
+        runs = sa.table("workflow_executions", sa.column("id"), sa.column("amc_execution_id"))
+        runs_due = sa.table("workflow_executions", sa.column("id"), sa.column("next_check_at"))
+
+        async def set_amc_id(value: str) -> None:
+            async with runtime.store.begin() as conn:
+                await conn.execute(
+                    runs.update().where(runs.c.id == execution_id).values(amc_execution_id=value)
+                )
+                await conn.execute(
+                    runs_due.update()
+                    .where(runs_due.c.id == execution_id)
+                    .values(next_check_at=time.time())
+                )
+
+        await set_amc_id("00000000-0000-0000-0000-000000000000")
+        waits = []
+        for _ in range(3):
+            await engine.run_once(only={execution_id})
+            row = await runtime.store.get_execution(execution_id)
+            assert row is not None and row.state in ("pending", "running"), row
+            assert row.error and row.error.startswith("status check failed, will retry"), row
+            waits.append(round(row.next_check_at - row.updated_at, 2))
+            await asyncio.sleep(max(0.0, row.next_check_at - time.time()) + 0.05)
+        assert waits == [0.2, 0.4, 0.8]
+
+        for _ in range(2):  # a new status recorded, then the same status seen again
+            await set_amc_id(submitted.amc_execution_id)
+            await engine.run_once(only={execution_id})
+            row = await runtime.store.get_execution(execution_id)
+            assert row is not None and row.state in ("pending", "running"), row
+            assert row.error is None, "the note of the failed looks outlived a look that worked"
+            await set_amc_id("00000000-0000-0000-0000-000000000000")
+            await engine.run_once(only={execution_id})
+            row = await runtime.store.get_execution(execution_id)
+            assert row is not None and row.error, row
+            assert round(row.next_check_at - row.updated_at, 2) == 0.2, "no fresh start"

@@ -86,7 +86,12 @@ REJECTED_ADVICE = (
 LOST_ACCESS = (ReauthenticationRequired, AuthenticationError, PermissionDeniedError)
 TRACKED = frozenset(TRACKED_STATES)
 ENDED_KEPT = 1000  # succeeded runs whose final status is kept for their download
+# The notes of a run put off after a failure, one per kind: a run put off again for the same
+# kind waits twice as long as the last time (`Engine._retry_wait`).
+UNREACHABLE = "AMC unreachable, will retry: "
+STATUS_FAILED = "status check failed, will retry: "
 STORAGE_FAILED = "result storage failed, will retry: "
+INTERNAL_ERROR = "internal error, will retry: "
 
 
 @dataclass(frozen=True)
@@ -108,9 +113,10 @@ class EngineConfig:
     # store (every worker's history, not only this process's).
     poll_ceiling: float = 300.0
     poll_blind: float = 60.0  # ... when nothing is known of a run's likely end
-    # Longest pause between tries of an upload the result store keeps refusing (each try
-    # asks AMC for its download URLs).
-    storage_retry_ceiling: float = 600.0
+    # Longest pause between tries of a step that keeps failing the same way (AMC unreachable,
+    # a status check or an upload refused, an internal error): no run waits longer between
+    # looks than `poll_ceiling` either.
+    retry_ceiling: float = 300.0
     run_times_refresh: float = 600.0
     # Of an instance's active slots, the share collections may hold together (the rest stays
     # for other work: engine/collections.py `collection_slots`).
@@ -322,28 +328,32 @@ class Engine:
         try:
             await step(row)
         except AmcTransportError as exc:
-            await self._later(row, f"AMC unreachable, will retry: {exc.message}")
+            await self._retry(row, UNREACHABLE, exc.message)
         except LOST_ACCESS as exc:
             await self._finish(row, S.FAILED, error=str(exc), failure_kind=FailureKind.LOST_ACCESS)
         except StorageError as exc:  # the bucket is down or refuses: AMC keeps the files
-            await self._later(row, f"{STORAGE_FAILED}{exc}", self._storage_retry_wait(row))
+            await self._retry(row, STORAGE_FAILED, str(exc))
         except Exception as exc:  # a bug or a store hiccup: retried later, never lost
             logger.exception("step of %s failed; will retry", row.id)
-            await self._later(row, f"internal error, will retry: {type(exc).__name__}")
+            await self._retry(row, INTERNAL_ERROR, type(exc).__name__)
 
-    def _storage_retry_wait(self, row: ExecutionRow) -> float:
-        """The poll interval, doubled at each refusal in a row up to `storage_retry_ceiling`.
-        The last wait is read from the row (released at `updated_at`, due at `next_check_at`),
-        so whichever worker tries next goes on from there."""
-        first = self.config.scaled(self.config.poll_interval)
-        if not (row.error or "").startswith(STORAGE_FAILED):
-            return first
-        ceiling = self.config.scaled(self.config.storage_retry_ceiling)
-        return min(max(2 * (row.next_check_at - row.updated_at), first), max(ceiling, first))
-
-    async def _later(self, row: ExecutionRow, note: str, delay: float | None = None) -> None:
-        wait = delay if delay is not None else self.config.scaled(self.config.poll_interval)
+    async def _retry(self, row: ExecutionRow, kind: str, detail: str) -> None:
+        """Put `row` off after a failure of `kind` (one of the notes above), saying why."""
+        wait = self._retry_wait(row, kind)
+        note = f"{kind}{detail}"
         await self.store.release(row.id, self.owner, next_check_at=self.clock() + wait, note=note)
+
+    def _retry_wait(self, row: ExecutionRow, kind: str) -> float:
+        """The poll interval, doubled at each failure of `kind` in a row up to `retry_ceiling`,
+        so a run whose step keeps failing (AMC or the bucket down for an hour) is not tried
+        every few seconds all that while. The last wait is read from the row (released at
+        `updated_at`, due at `next_check_at`), so whichever worker tries next goes on from
+        there; a failure of another kind, or none, starts again from the poll interval."""
+        first = self.config.scaled(self.config.poll_interval)
+        if not (row.error or "").startswith(kind):
+            return first
+        ceiling = max(self.config.scaled(self.config.retry_ceiling), first)
+        return min(max(2 * (row.next_check_at - row.updated_at), first), ceiling)
 
     async def _finish(
         self,
@@ -694,7 +704,7 @@ class Engine:
                 seen = await self._list_since(client, instance.ref(), rows)
         except AmcError as exc:
             for row in rows:
-                await self._later(row, f"status check failed, will retry: {exc.message}")
+                await self._retry(row, STATUS_FAILED, exc.message)
             return
         found: list[tuple[ExecutionRow, Execution]] = []
         for row in rows:
@@ -703,7 +713,7 @@ class Engine:
                 try:
                     execution = await client.get_execution(instance.ref(), _amc_id(row))
                 except AmcError as exc:
-                    await self._later(row, f"status check failed, will retry: {exc.message}")
+                    await self._retry(row, STATUS_FAILED, exc.message)
                     continue
             found.append((row, execution))
         # The instance's next poll: when the first of its runs still open may have ended.

@@ -1075,7 +1075,8 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
     ) -> bool:
         """What AMC said about the run (at submission or when tracked); releases the lease.
 
-        A final state also records when it ended, why (`error`, `failure_kind`) and `advice`.
+        A final state also records when it ended, why (`error`, `failure_kind`) and `advice`;
+        an open one clears the note of why the run waited.
         """
         values: dict[str, Any] = {
             "amc_status": amc_status,
@@ -1093,6 +1094,8 @@ class Store(CollectionStore, ScheduleStore, ServingStore, ResultStore):
                 advice=advice,
                 failure_kind=None if failure_kind is None else failure_kind.value,
             )
+        else:  # AMC answered: a note of why the run waited (a failed look) is over
+            values["error"] = None
         return await self._transition(
             execution_id, owner, state, values, note=error if state.terminal else None
         )

@@ -77,10 +77,10 @@ async def release_aligned(
     keep: float | None = None,
     now: float | None = None,
 ) -> int:
-    """Put `owner`'s runs `execution_ids` on `next_check_at`, and bring the instance's other
-    tracked runs that nobody holds forward to it when they were due later, so the instance's
-    next listing covers them too (looking early is always safe). One statement; returns how
-    many rows it moved.
+    """Put `owner`'s runs `execution_ids` on `next_check_at` (their look went through:
+    their notes are cleared), and bring the instance's other tracked runs that nobody holds
+    forward to it when they were due later, so the instance's next listing covers them too
+    (looking early is always safe). One statement; returns how many rows it moved.
 
     `keep` (seconds): rather than dropping the leases, `owner` keeps all these runs leased
     until `keep` after that look, and takes the instance's other tracked runs: those nobody
@@ -109,6 +109,8 @@ async def release_aligned(
             (sa.or_(mine, c.next_check_at > next_check_at), next_check_at),
             else_=c.next_check_at,
         ),
+        # A look went through: a note of why `owner`'s runs waited (a failed look) is over.
+        "error": sa.case((mine, sa.null()), else_=c.error),
         "updated_at": store.clock(),
     }
     if keep is not None:
