@@ -17,6 +17,7 @@ from amc_manager.engine.jobs import RunSpec, enqueue, finished, follow
 from amc_manager.engine.worker import Worker
 from amc_manager.service.runtime import Runtime
 from amc_manager.store import ExecutionState, FailureKind
+from amc_manager.store import schema as t
 from amc_manager.store.rows import ExecutionRow
 from tests.engine.conftest import SQL, opened
 from tests.windows import amc_window
@@ -357,18 +358,14 @@ async def test_a_status_check_failing_again_backs_off(tmp_path: Path, database_u
         await engine.run_once(only={execution_id})
         submitted = await runtime.store.get_execution(execution_id)
         assert submitted is not None and submitted.amc_execution_id, submitted
-        runs = sa.table("workflow_executions", sa.column("id"), sa.column("amc_execution_id"))
-        runs_due = sa.table("workflow_executions", sa.column("id"), sa.column("next_check_at"))
+        runs = t.workflow_executions
 
-        async def set_amc_id(value: str) -> None:
+        async def set_amc_id(value: str) -> None:  # and due now
             async with runtime.store.begin() as conn:
                 await conn.execute(
-                    runs.update().where(runs.c.id == execution_id).values(amc_execution_id=value)
-                )
-                await conn.execute(
-                    runs_due.update()
-                    .where(runs_due.c.id == execution_id)
-                    .values(next_check_at=time.time())
+                    runs.update()
+                    .where(runs.c.id == execution_id)
+                    .values(amc_execution_id=value, next_check_at=time.time())
                 )
 
         await set_amc_id("00000000-0000-0000-0000-000000000000")
@@ -378,7 +375,7 @@ async def test_a_status_check_failing_again_backs_off(tmp_path: Path, database_u
             row = await runtime.store.get_execution(execution_id)
             assert row is not None and row.state in ("pending", "running"), row
             assert row.error and row.error.startswith("status check failed, will retry"), row
-            waits.append(round(row.next_check_at - row.updated_at, 2))
+            waits.append(round(row.last_wait, 2))
             await asyncio.sleep(max(0.0, row.next_check_at - time.time()) + 0.05)
         assert waits == [0.2, 0.4, 0.8]
 
@@ -392,4 +389,4 @@ async def test_a_status_check_failing_again_backs_off(tmp_path: Path, database_u
             await engine.run_once(only={execution_id})
             row = await runtime.store.get_execution(execution_id)
             assert row is not None and row.error, row
-            assert round(row.next_check_at - row.updated_at, 2) == 0.2, "no fresh start"
+            assert round(row.last_wait, 2) == 0.2, "no fresh start"

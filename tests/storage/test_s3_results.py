@@ -100,12 +100,12 @@ async def test_an_upload_refused_is_retried_and_leaves_no_local_file(
         assert waiting.state == "downloading", waiting
         assert bucket not in (waiting.error or ""), waiting.error
         assert not list(settings.amc_home.rglob("*.parquet")), "a failed upload left its file"
-        assert _wait(waiting) == pytest.approx(1.0, abs=0.2)
+        assert waiting.last_wait == pytest.approx(1.0, abs=0.2)
         parts = {p: p.stat().st_ino for p in settings.amc_home.rglob("part-*.csv")}
         assert parts, "the downloaded parts were not kept for the next try"
 
-        again = await eventually(read, lambda row: _wait(row) > 1.5)
-        assert _wait(again) == pytest.approx(2.0, abs=0.2), "the second refusal did not back off"
+        again = await eventually(read, lambda row: row.last_wait > 1.5)
+        assert again.last_wait == pytest.approx(2.0, abs=0.2), "the second refusal did not back off"
         assert {p: p.stat().st_ino for p in parts} == parts, "the parts were downloaded again"
         httpx.put(f"{s3.endpoint}/{bucket}", timeout=10).raise_for_status()
         done = await eventually(read, lambda row: row.terminal)
@@ -116,11 +116,6 @@ async def test_an_upload_refused_is_retried_and_leaves_no_local_file(
 
 def _storage_failed(row: ExecutionRow) -> bool:
     return "result storage failed, will retry" in (row.error or "")
-
-
-def _wait(row: ExecutionRow) -> float:
-    """How long the run was put off when it was last released."""
-    return row.next_check_at - row.updated_at
 
 
 def _amc_results(home: Path, where: dict[str, str], execution_id: str) -> str:

@@ -346,14 +346,14 @@ class Engine:
     def _retry_wait(self, row: ExecutionRow, kind: str) -> float:
         """The poll interval, doubled at each failure of `kind` in a row up to `retry_ceiling`,
         so a run whose step keeps failing (AMC or the bucket down for an hour) is not tried
-        every few seconds all that while. The last wait is read from the row (released at
-        `updated_at`, due at `next_check_at`), so whichever worker tries next goes on from
-        there; a failure of another kind, or none, starts again from the poll interval."""
+        every few seconds all that while. The last wait is read from the row, so whichever
+        worker tries next goes on from there; a failure of another kind, or none, starts
+        again from the poll interval."""
         first = self.config.scaled(self.config.poll_interval)
         if not (row.error or "").startswith(kind):
             return first
         ceiling = max(self.config.scaled(self.config.retry_ceiling), first)
-        return min(max(2 * (row.next_check_at - row.updated_at), first), ceiling)
+        return min(max(2 * row.last_wait, first), ceiling)
 
     async def _finish(
         self,
@@ -648,9 +648,9 @@ class Engine:
             while len(self._ended) > ENDED_KEPT:
                 self._ended.popitem(last=False)
             self._hand_over(row.id, self.download_ready)
-        if state == S.DOWNLOADING or state.terminal:
-            await self._slot_freed(row)
         finished = state == S.DOWNLOADING or state.terminal
+        if finished:
+            await self._slot_freed(row)
         if finished and execution.last_updated_time:
             ended = execution.last_updated_time.timestamp()
             if row.submitted_at is not None:

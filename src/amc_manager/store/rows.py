@@ -190,6 +190,12 @@ class ExecutionRow:
     def terminal(self) -> bool:
         return self.state.terminal
 
+    @property
+    def last_wait(self) -> float:
+        """How long the run was put off when it was last released (at `updated_at`, due at
+        `next_check_at`)."""
+        return self.next_check_at - self.updated_at
+
     @classmethod
     def from_row(cls, row: Any) -> ExecutionRow:
         m = row._mapping

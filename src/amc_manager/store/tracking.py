@@ -148,32 +148,27 @@ async def wake_queued(store: Store, instance_pk: str, now: float) -> int:
     One slot freed wakes one run per lane; `k` freed before their runs are claimed wake the
     lane's `k` oldest, since those already due are passed over. Waking the whole queue had
     every worker claim a share of it and refuse the first run of its share (bench/cost_curve)."""
-    c = t.workflow_executions.c
-    peer = t.workflow_executions.alias("peer")
-    p = peer.c
-    oldest_waiting = (
-        sa.select(sa.func.min(p.created_at))
-        .where(
-            p.instance_id == instance_pk,
-            p.state == "queued",
-            p.next_check_at > now,
-            p.next_check_at < HELD,  # a paused collection's cells stay held
-            p.lease_owner.is_(None),
-            p.collection_id.is_not_distinct_from(c.collection_id),
+
+    def waiting(runs: sa.FromClause) -> sa.ColumnElement[bool]:
+        r = runs.c
+        return sa.and_(
+            r.instance_id == instance_pk,
+            r.state == "queued",
+            r.next_check_at > now,
+            r.next_check_at < HELD,  # a paused collection's cells stay held
+            r.lease_owner.is_(None),
         )
+
+    runs, peer = t.workflow_executions, t.workflow_executions.alias("peer")
+    oldest_of_lane = (
+        sa.select(sa.func.min(peer.c.created_at))
+        .where(waiting(peer), peer.c.collection_id.is_not_distinct_from(runs.c.collection_id))
         .scalar_subquery()
     )
     async with store.begin() as conn:
         done = await conn.execute(
-            t.workflow_executions.update()
-            .where(
-                c.instance_id == instance_pk,
-                c.state == "queued",
-                c.next_check_at > now,
-                c.next_check_at < HELD,
-                c.lease_owner.is_(None),
-                c.created_at == oldest_waiting,
-            )
+            runs.update()
+            .where(waiting(runs), runs.c.created_at == oldest_of_lane)
             .values(next_check_at=now)
         )
     return int(done.rowcount)
